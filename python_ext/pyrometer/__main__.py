@@ -1,0 +1,5 @@
+import sys
+
+from pyrometer.cli import main
+
+sys.exit(main())

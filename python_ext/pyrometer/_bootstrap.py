@@ -1,0 +1,130 @@
+"""Runs inside the profiled process, imported from pyrometer_autostart.pth during site
+initialisation (before the program's first line) when the launcher set PYROMETER_RUN.
+
+It connects the CPython frame walker to the preload agent, hands over the run's metadata
+and the report command, names threads, and finishes the profile at interpreter exit. The
+program must not notice: its argv, __main__, environment (minus our variables) and
+tracebacks stay as without the profiler, and every failure here is one line on stderr,
+after which the program runs unprofiled.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import sys
+
+_RUN_VARIABLE = "PYROMETER_RUN"
+_agent = None  # the _pyrometer module once started
+
+
+def _error(message: str) -> None:
+    try:
+        sys.stderr.write(f"pyrometer: error: {message}\n")
+        sys.stderr.flush()
+    except Exception:  # stderr closed or broken: nothing else to do
+        pass
+
+
+def _restore_environment(run: dict) -> None:
+    """The program sees its own environment, not the launcher's variables."""
+    for key in ("PYROMETER_RUN", "PYROMETER_AGENT"):
+        os.environ.pop(key, None)
+    original = run.get("ld_preload")
+    if original:
+        os.environ["LD_PRELOAD"] = original
+    else:
+        os.environ.pop("LD_PRELOAD", None)
+
+
+def _name_threads(agent) -> None:
+    """Tell the agent each Python thread's threading name (at start and at end)."""
+    import _thread
+
+    original = _thread.start_new_thread
+
+    def start_new_thread(function, args, kwargs=None):
+        owner = getattr(function, "__self__", None)
+
+        def run(*a, **kw):
+            _set_name_from(agent, owner)
+            try:
+                return function(*a, **kw)
+            finally:
+                _set_name_from(agent, owner)  # it may have been renamed meanwhile
+
+        return original(run, args, kwargs if kwargs is not None else {})
+
+    _thread.start_new_thread = start_new_thread
+    _thread.start_new = start_new_thread
+    threading = sys.modules.get("threading")
+    if threading is not None:  # imported before us (unusual): patch its cached alias too
+        threading._start_new_thread = start_new_thread
+
+
+def _set_name_from(agent, owner) -> None:
+    name = getattr(owner, "name", None) if owner is not None else None
+    if isinstance(name, str):
+        try:
+            agent.set_thread_name(0, name)
+        except Exception:
+            pass
+
+
+def _finish() -> None:
+    agent = _agent
+    if agent is None:
+        return
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        try:
+            for thread in threading.enumerate():
+                if thread.native_id is not None:
+                    agent.set_thread_name(thread.native_id, thread.name)
+        except Exception:
+            pass
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+    agent.finish()
+
+
+def _start() -> None:
+    global _agent
+    run = json.loads(os.environ.get(_RUN_VARIABLE, "{}"))
+    _restore_environment(run)
+    try:
+        from pyrometer import _pyrometer as agent
+    except ImportError as exc:
+        _error(f"cannot load the pyrometer extension ({exc}); running without profiling")
+        return
+    if not agent.agent_available():
+        _error("the pyrometer preload agent is not loaded; running without profiling")
+        return
+    sep = "\x1f"
+    agent.set_metadata("argv", sep.join(run.get("argv", sys.argv)))
+    agent.set_metadata("python_version", ".".join(map(str, sys.version_info[:3])))
+    agent.set_metadata("cwd", os.getcwd())
+    agent.set_metadata("exclude_prefixes", sep.join(run.get("exclude_prefixes", [])))
+    agent.set_metadata("profile_all", "1" if run.get("profile_all") else "0")
+    agent.set_metadata("memory", "0")
+    if run.get("report_command"):
+        agent.set_report_command(run["report_command"])
+    agent.set_thread_name(0, "MainThread")
+    _name_threads(agent)
+    atexit.register(_finish)
+    try:
+        agent.start()
+    except RuntimeError as exc:
+        _error(f"cannot start sampling: {exc}; running without profiling")
+        return
+    _agent = agent
+
+
+try:
+    _start()
+except Exception as exc:  # never a traceback from pyrometer, never a broken program
+    _error(f"internal error at start ({type(exc).__name__}: {exc}); running without profiling")

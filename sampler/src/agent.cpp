@@ -1,0 +1,437 @@
+#include "agent.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "capture.h"
+#include "cpu_timer.h"
+#include "profile_writer.h"
+#include "safe_access.h"
+
+extern char** environ;
+
+namespace pyro {
+namespace {
+
+constexpr uint64_t kDrainPeriodNs = 20'000'000;
+constexpr size_t kFunctionCapacity = 1 << 20;
+constexpr size_t kFunctionArenaBytes = 64u << 20;
+
+__thread bool t_creating_internal_thread __attribute__((tls_model("initial-exec"))) = false;
+
+uint64_t unix_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return uint64_t(ts.tv_sec) * 1'000'000'000ULL + uint64_t(ts.tv_nsec);
+}
+
+void print_error(const std::string& message) {
+  // One line on stderr; write(2) directly: stdio may be in any state at exit.
+  std::string line = "pyrometer: error: " + message + "\n";
+  ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
+}
+
+}  // namespace
+
+bool AgentConfig::parse(const std::string& text, std::string* error) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(';', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    if (eq == std::string::npos) {
+      *error = "bad agent setting '" + item + "'";
+      return false;
+    }
+    std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    if (key == "out") {
+      output = value;
+    } else if (key == "mode") {
+      if (value != "cpu" && value != "wall") {
+        *error = "bad mode '" + value + "'";
+        return false;
+      }
+      mode = value == "wall" ? format::Mode::kWall : format::Mode::kCpu;
+    } else if (key == "interval_ns" || key == "checkpoint_ns") {
+      char* rest = nullptr;
+      unsigned long long v = std::strtoull(value.c_str(), &rest, 10);
+      if (value.empty() || *rest != '\0' || v < 100'000) {
+        *error = "bad " + key + " '" + value + "'";
+        return false;
+      }
+      (key == "interval_ns" ? interval_ns : checkpoint_ns) = v;
+    }
+    // Unknown keys are ignored: a newer launcher may pass settings an older agent lacks.
+  }
+  if (output.empty()) {
+    *error = "no output path";
+    return false;
+  }
+  return true;
+}
+
+Agent& Agent::instance() {
+  static Agent* agent = new Agent();  // never destroyed: exit paths may still use it
+  return *agent;
+}
+
+bool Agent::creating_internal_thread() { return t_creating_internal_thread; }
+
+void Agent::init_from_environment() {
+  const char* settings = std::getenv("PYROMETER_AGENT");
+  if (!settings) return;
+  std::string error;
+  if (!config_.parse(settings, &error)) {
+    print_error("invalid PYROMETER_AGENT: " + error);
+    return;
+  }
+  if (!capture_state().functions.init(kFunctionCapacity, kFunctionArenaBytes)) {
+    print_error("cannot reserve memory for the profiler");
+    return;
+  }
+  pid_ = getpid();
+  capture_state().mode = config_.mode;
+  capture_state().interval_ns = config_.interval_ns;
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  active_.store(true, std::memory_order_release);
+  on_thread_start();  // the main thread
+}
+
+void Agent::on_thread_start() {
+  if (!active() || finishing_.load(std::memory_order_acquire)) return;
+  ThreadSlot* slot = registry_.register_current();
+  if (!slot) return;
+  slot->last_cpu_ns = thread_cpu_ns();
+  slot->last_wall_ns = monotonic_ns();
+  set_current_slot(slot);
+  if (started_.load(std::memory_order_acquire) && config_.mode == format::Mode::kCpu &&
+      !slot->timer_claimed.exchange(true, std::memory_order_acq_rel)) {
+    std::string error;
+    create_cpu_timer(slot, config_.interval_ns, &error);  // a thread without timer is just not sampled
+  }
+}
+
+void Agent::on_thread_exit() {
+  ThreadSlot* slot = current_slot();
+  if (!slot) return;
+  set_current_slot(nullptr);  // from here on, a late signal finds no slot and does nothing
+  delete_cpu_timer(slot);
+  registry_.mark_exited(slot);
+}
+
+int Agent::register_walker(const PyroWalker* walker) {
+  if (!walker || walker->abi_version != PYRO_WALKER_ABI_VERSION) {
+    std::lock_guard<std::mutex> lock(config_lock_);
+    last_error_ = "the frame walker's ABI version does not match the agent's";
+    return -1;
+  }
+  capture_state().walker.store(walker, std::memory_order_release);
+  return 0;
+}
+
+void Agent::set_metadata(const char* key, const char* value) {
+  std::lock_guard<std::mutex> lock(config_lock_);
+  for (auto& kv : metadata_) {
+    if (kv.first == key) {
+      kv.second = value;
+      return;
+    }
+  }
+  metadata_.emplace_back(key, value);
+}
+
+void Agent::set_report_command(const char* const* argv) {
+  std::lock_guard<std::mutex> lock(config_lock_);
+  report_command_.clear();
+  for (; argv && *argv; ++argv) report_command_.emplace_back(*argv);
+}
+
+void Agent::set_thread_name(uint32_t tid, const char* name) {
+  if (!active()) return;
+  if (tid == 0) {
+    if (ThreadSlot* slot = current_slot()) registry_.set_name(slot, name, true);
+    return;
+  }
+  registry_.set_name_by_tid(static_cast<pid_t>(tid), name);
+}
+
+bool Agent::spawn_internal_thread(pthread_t* thread, void* (*fn)(void*), void* arg) {
+  // Internal threads must never take the program's signals: block them all while
+  // creating so the new thread inherits a full mask.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  t_creating_internal_thread = true;
+  int rc = pthread_create(thread, nullptr, fn, arg);
+  t_creating_internal_thread = false;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return rc == 0;
+}
+
+int Agent::start() {
+  auto fail = [this](const std::string& why) {
+    std::lock_guard<std::mutex> lock(config_lock_);
+    last_error_ = why;
+    return -1;
+  };
+  if (!active()) return fail("the pyrometer agent is not configured (PYROMETER_AGENT unset)");
+  if (started_.exchange(true)) return 0;
+  if (!install_sample_handler() || !SafeAccess::install()) return fail("cannot install signal handlers");
+
+  start_monotonic_ns_ = monotonic_ns();
+  start_unix_ns_ = unix_ns();
+  last_checkpoint_ns_ = start_monotonic_ns_;
+  aggregator_ = std::make_unique<Aggregator>(config_.mode, start_monotonic_ns_);
+  capture_state().sampling.store(true, std::memory_order_release);
+
+  // Threads that registered before start() get their baselines and timers now.
+  std::string error;
+  registry_.for_each_used([&](ThreadSlot& slot) {
+    if (slot.state.load(std::memory_order_acquire) != SlotState::kActive) return;
+    timespec ts;
+    if (clock_gettime(thread_cpu_clock(slot.tid), &ts) != 0) return;
+    if (config_.mode == format::Mode::kCpu && !slot.timer_claimed.exchange(true, std::memory_order_acq_rel))
+      create_cpu_timer(&slot, config_.interval_ns, &error);
+  });
+  if (!error.empty()) return fail(error);
+  if (config_.mode == format::Mode::kWall &&
+      !wall_sampler_.start(&registry_, config_.interval_ns, &Agent::spawn_internal_thread))
+    return fail("cannot start the wall-clock sampler thread");
+  drain_running_.store(true, std::memory_order_release);
+  drain_started_ = spawn_internal_thread(&drain_thread_, &Agent::drain_main, this);
+  if (!drain_started_) {
+    drain_running_.store(false);
+    return fail("cannot start the drain thread");
+  }
+  install_terminate_handler();
+  return 0;
+}
+
+void* Agent::drain_main(void* self) {
+  static_cast<Agent*>(self)->drain_loop();
+  return nullptr;
+}
+
+void Agent::drain_loop() {
+  while (drain_running_.load(std::memory_order_acquire)) {
+    pollfd pfd{wake_fd_, POLLIN, 0};
+    poll(&pfd, 1, static_cast<int>(kDrainPeriodNs / 1'000'000));
+    uint64_t ignored;
+    if (::read(wake_fd_, &ignored, sizeof ignored) < 0 && errno != EAGAIN) {
+    }
+    if (terminate_requested_.load(std::memory_order_acquire)) {
+      drain_running_.store(false, std::memory_order_release);
+      finish();  // on this thread: the terminated thread waits in its handler
+      return;
+    }
+    if (!drain_running_.load(std::memory_order_acquire)) return;
+    drain_once();
+    const uint64_t now = monotonic_ns();
+    if (now - last_checkpoint_ns_ >= config_.checkpoint_ns) {
+      last_checkpoint_ns_ = now;
+      refresh_live_thread_names();
+      write_profile();  // a failed checkpoint is retried at the next one and at the end
+    }
+  }
+}
+
+uint32_t Agent::thread_index_for(ThreadSlot& slot) {
+  if (slot.drain_generation != slot.generation) {
+    slot.drain_generation = slot.generation;
+    slot.drain_thread_index = aggregator_->add_thread(slot.tid, registry_.name_of(&slot));
+  }
+  return slot.drain_thread_index;
+}
+
+void Agent::drain_once() {
+  registry_.for_each_used([&](ThreadSlot& slot) {
+    // Read the state before draining: samples committed before the thread exited are then
+    // guaranteed to be visible to this drain.
+    const bool exited = slot.state.load(std::memory_order_acquire) == SlotState::kExited;
+    const uint32_t index = thread_index_for(slot);
+    slot.ring->drain([&](const RawSample& s) { aggregator_->add_sample(index, s); });
+    if (exited) retire_exited(slot, index);
+  });
+}
+
+void Agent::retire_exited(ThreadSlot& slot, uint32_t thread_index) {
+  aggregator_->add_idle(thread_index, slot.idle_ns.exchange(0, std::memory_order_acq_rel));
+  aggregator_->thread(thread_index).name = registry_.name_of(&slot);
+  registry_.release(&slot);
+}
+
+void Agent::refresh_live_thread_names() {
+  registry_.for_each_used([&](ThreadSlot& slot) {
+    if (slot.drain_generation == slot.generation)
+      aggregator_->thread(slot.drain_thread_index).name = registry_.name_of(&slot);
+  });
+}
+
+void Agent::stop_sampling() {
+  capture_state().sampling.store(false, std::memory_order_release);
+  wall_sampler_.stop();
+  registry_.for_each_used([&](ThreadSlot& slot) { delete_cpu_timer(&slot); });
+  // Wait (bounded) for handlers that were already running when sampling stopped.
+  for (int spin = 0; spin < 1000; ++spin) {
+    bool busy = false;
+    registry_.for_each_used([&](ThreadSlot& slot) { busy |= slot.in_handler.load(std::memory_order_acquire) != 0; });
+    if (!busy) break;
+    timespec ts{0, 100'000};
+    nanosleep(&ts, nullptr);
+  }
+}
+
+std::string Agent::write_profile() {
+  RunInfo run;
+  run.pid = pid_;
+  run.mode = config_.mode;
+  run.interval_ns = config_.interval_ns;
+  run.start_unix_ns = start_unix_ns_;
+  run.duration_ns = monotonic_ns() - start_monotonic_ns_;
+  uint64_t dropped = 0;
+  registry_.for_each_used([&](ThreadSlot& slot) { dropped += slot.dropped.load(std::memory_order_relaxed); });
+  run.dropped_samples = dropped + SafeAccess::faults();
+  std::vector<std::pair<std::string, std::string>> meta;
+  {
+    std::lock_guard<std::mutex> lock(config_lock_);
+    meta = metadata_;
+  }
+  return ProfileWriter::write(config_.output, run, meta, *aggregator_, capture_state().functions);
+}
+
+int Agent::finish() {
+  if (!active() || !started_.load(std::memory_order_acquire)) return 0;
+  if (finishing_.exchange(true, std::memory_order_acq_rel)) {
+    // Another thread is finishing (e.g. os._exit racing the atexit hook): wait for it,
+    // so the process does not exit before the profile is on disk.
+    for (int i = 0; i < 600'000 && !finished_.load(std::memory_order_acquire); ++i) {
+      timespec ts{0, 100'000};
+      nanosleep(&ts, nullptr);
+    }
+    return report_status_;
+  }
+  stop_sampling();
+  drain_running_.store(false, std::memory_order_release);
+  if (drain_started_ && !pthread_equal(pthread_self(), drain_thread_)) {
+    uint64_t one = 1;
+    ssize_t ignored = ::write(wake_fd_, &one, sizeof one);
+    (void)ignored;
+    pthread_join(drain_thread_, nullptr);
+  }
+  drain_once();
+  registry_.for_each_used([&](ThreadSlot& slot) {
+    if (slot.drain_generation == slot.generation)
+      aggregator_->add_idle(slot.drain_thread_index, slot.idle_ns.exchange(0, std::memory_order_acq_rel));
+  });
+  refresh_live_thread_names();
+  std::string error = write_profile();
+  if (!error.empty()) {
+    print_error(error);
+    report_status_ = 2;
+  } else {
+    report_status_ = run_report_command();
+  }
+  finished_.store(true, std::memory_order_release);
+  return report_status_;
+}
+
+int Agent::run_report_command() {
+  std::vector<std::string> command;
+  {
+    std::lock_guard<std::mutex> lock(config_lock_);
+    command = report_command_;
+  }
+  if (command.empty()) return 0;
+  std::vector<char*> argv;
+  for (auto& arg : command) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, dfl;
+  sigemptyset(&none);
+  sigemptyset(&dfl);
+  sigaddset(&dfl, SIGTERM);
+  sigaddset(&dfl, SIGINT);
+  sigaddset(&dfl, kSampleSignal);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &dfl);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t child;
+  int rc = posix_spawn(&child, argv[0], nullptr, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    print_error("cannot run the report generator " + command[0] + ": " + std::strerror(rc));
+    return 2;
+  }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) return 0;  // reaped by the program's own SIGCHLD handling
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+}
+
+namespace {
+void on_terminate(int sig) { Agent::instance().on_terminate_signal(sig); }
+}  // namespace
+
+void Agent::install_terminate_handler() {
+  // Only where the program left the default action: a program that handles SIGTERM
+  // itself exits through its own code path (and our atexit hook).
+  struct sigaction current;
+  if (sigaction(SIGTERM, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) return;
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_terminate;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+void Agent::on_fork_child() {
+  // The child has only the forking thread, no timers and no drain thread. Profiling
+  // child processes is not supported yet: go dormant so the child never writes into the
+  // parent's profile.
+  capture_state().sampling.store(false, std::memory_order_relaxed);
+  set_current_slot(nullptr);
+  registry_.reset_after_fork(nullptr);
+  active_.store(false, std::memory_order_relaxed);
+}
+
+void Agent::on_terminate_signal(int sig) {
+  // Signal context: only flags, write(2) and nanosleep. The drain thread does the work;
+  // this thread waits (bounded) so the program does not run on meanwhile, then dies by
+  // the same signal with its default action.
+  if (!finishing_.load(std::memory_order_acquire) && drain_running_.load(std::memory_order_acquire)) {
+    terminate_requested_.store(true, std::memory_order_release);
+    uint64_t one = 1;
+    ssize_t ignored = ::write(wake_fd_, &one, sizeof one);
+    (void)ignored;
+    for (int i = 0; i < 100'000 && !finished_.load(std::memory_order_acquire); ++i) {
+      timespec ts{0, 100'000};
+      nanosleep(&ts, nullptr);
+    }
+  }
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigaction(sig, &dfl, nullptr);
+  // Pending until this handler returns (the signal is blocked while it runs), then fatal.
+  syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
+}
+
+}  // namespace pyro

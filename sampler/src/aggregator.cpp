@@ -1,0 +1,103 @@
+#include "aggregator.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace pyro {
+
+using format::StackCounter;
+
+uint32_t Aggregator::add_thread(pid_t tid, const std::string& name) {
+  AggregatedThread t;
+  t.tid = tid;
+  t.name = name;
+  threads_.push_back(std::move(t));
+  return static_cast<uint32_t>(threads_.size() - 1);
+}
+
+size_t Aggregator::stack_index(pid_t tid, const RawSample& s) {
+  const uint32_t depth = std::min<uint32_t>(s.python_depth, kMaxPythonFrames);
+  const bool truncated = (s.flags & kSampleTruncated) != 0;
+  key_.clear();
+  key_.append(reinterpret_cast<const char*>(&tid), sizeof tid);
+  key_.push_back(truncated ? 1 : 0);
+  key_.append(reinterpret_cast<const char*>(s.python), depth * sizeof(PythonFrameRef));
+
+  auto it = stack_ids_.find(key_);
+  if (it != stack_ids_.end()) return it->second;
+
+  if (stacks_.size() >= kMaxStacks) {
+    // Bounded memory: once the table is full, a new stack keeps only its innermost frame
+    // (what line attribution needs) and merges with others that share it.
+    key_.resize(sizeof tid);
+    key_.push_back(2);
+    if (depth > 0) key_.append(reinterpret_cast<const char*>(s.python), sizeof(PythonFrameRef));
+    auto of = stack_ids_.find(key_);
+    if (of != stack_ids_.end()) return of->second;
+    AggregatedStack folded;
+    folded.tid = tid;
+    folded.truncated = true;
+    if (depth > 0) folded.frames.assign(s.python, s.python + 1);
+    stacks_.push_back(std::move(folded));
+    stack_ids_.emplace(key_, stacks_.size() - 1);
+    return stacks_.size() - 1;
+  }
+  AggregatedStack stack;
+  stack.tid = tid;
+  stack.truncated = truncated;
+  stack.frames.assign(s.python, s.python + depth);
+  stacks_.push_back(std::move(stack));
+  stack_ids_.emplace(key_, stacks_.size() - 1);
+  return stacks_.size() - 1;
+}
+
+void Aggregator::add_sample(uint32_t thread_index, const RawSample& s) {
+  AggregatedThread& thread = threads_[thread_index];
+  if (s.idle_before_ns) add_idle(thread_index, s.idle_before_ns);
+
+  size_t index = stack_index(thread.tid, s);
+  uint64_t* c = stacks_[index].counters.values;
+  const uint64_t system = std::min(s.system_ns, s.cpu_ns);
+  const uint64_t user = s.cpu_ns - system;
+  c[format::kSamples] += 1;
+  c[(s.flags & kSampleNativePc) ? format::kCpuNativeNs : format::kCpuPythonNs] += user;
+  c[format::kCpuSystemNs] += system;
+  c[format::kWallNs] += s.wall_delta_ns;
+  // "Held the GIL for how long": CPU time in CPU mode, wall time in wall mode.
+  const uint64_t span = mode_ == format::Mode::kWall ? s.wall_delta_ns : s.cpu_ns;
+  if (s.flags & kSampleGilHeld) c[format::kGilHeldNs] += span;
+  if (s.flags & kSampleGilWait) c[format::kGilWaitNs] += span;
+  if (s.flags & kSampleTruncated) ++truncated_;
+
+  thread.cpu_ns += s.cpu_ns;
+  thread.wall_ns += s.wall_delta_ns;
+  thread.samples += 1;
+  thread.last_stack = static_cast<int64_t>(index);
+  ++samples_;
+  add_to_timeline(s.wall_ns, s.cpu_ns);
+}
+
+void Aggregator::add_idle(uint32_t thread_index, uint64_t idle_ns) {
+  AggregatedThread& thread = threads_[thread_index];
+  thread.wall_ns += idle_ns;
+  if (thread.last_stack < 0) return;  // blocked before its first sample: nowhere to charge it
+  uint64_t* c = stacks_[static_cast<size_t>(thread.last_stack)].counters.values;
+  c[format::kWallNs] += idle_ns;
+}
+
+void Aggregator::add_to_timeline(uint64_t at_ns, uint64_t cpu_ns) {
+  if (at_ns < start_ns_) at_ns = start_ns_;
+  size_t bucket = (at_ns - start_ns_) / bucket_ns_;
+  while (bucket >= kMaxTimelineBuckets) {
+    // Halve the resolution: merge neighbouring buckets.
+    std::vector<uint64_t> merged((timeline_.size() + 1) / 2);
+    for (size_t i = 0; i < timeline_.size(); ++i) merged[i / 2] += timeline_[i];
+    timeline_.swap(merged);
+    bucket_ns_ *= 2;
+    bucket = (at_ns - start_ns_) / bucket_ns_;
+  }
+  if (timeline_.size() <= bucket) timeline_.resize(bucket + 1);
+  timeline_[bucket] += cpu_ns;
+}
+
+}  // namespace pyro

@@ -1,0 +1,78 @@
+// Turns raw samples into bounded tables: counters per (thread, stack), totals per thread,
+// and a CPU timeline. Owned by one thread at a time (the drain thread, or finish() after
+// the drain thread stopped), so it needs no locks. Memory grows with distinct stacks and
+// threads, never with run length.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pyrometer/profile_format.h"
+#include "raw_sample.h"
+
+namespace pyro {
+
+struct StackCounters {
+  uint64_t values[format::kStackCounterCount] = {};
+};
+
+struct AggregatedStack {
+  pid_t tid = 0;
+  bool truncated = false;
+  std::vector<PythonFrameRef> frames;  // innermost first
+  StackCounters counters;
+};
+
+struct AggregatedThread {
+  pid_t tid = 0;
+  std::string name;
+  uint64_t cpu_ns = 0;
+  uint64_t wall_ns = 0;
+  uint64_t samples = 0;
+  int64_t last_stack = -1;  // index into stacks(): where blocked time of this thread goes
+};
+
+class Aggregator {
+ public:
+  static constexpr size_t kMaxStacks = 200000;  // beyond this, new stacks fold by innermost frame
+  static constexpr size_t kMaxTimelineBuckets = 2048;
+
+  explicit Aggregator(format::Mode mode, uint64_t start_ns) : mode_(mode), start_ns_(start_ns) {}
+
+  uint32_t add_thread(pid_t tid, const std::string& name);
+  AggregatedThread& thread(uint32_t index) { return threads_[index]; }
+  const std::vector<AggregatedThread>& threads() const { return threads_; }
+
+  void add_sample(uint32_t thread_index, const RawSample& sample);
+  // Wall mode: blocked time of a thread, charged to the stack it was last seen in.
+  void add_idle(uint32_t thread_index, uint64_t idle_ns);
+
+  const std::vector<AggregatedStack>& stacks() const { return stacks_; }
+  uint64_t samples() const { return samples_; }
+  uint64_t truncated_stacks() const { return truncated_; }
+
+  // CPU used per timeline bucket (all threads).
+  uint64_t timeline_bucket_ns() const { return bucket_ns_; }
+  const std::vector<uint64_t>& timeline() const { return timeline_; }
+
+ private:
+  size_t stack_index(pid_t tid, const RawSample& sample);
+  void add_to_timeline(uint64_t at_ns, uint64_t cpu_ns);
+
+  format::Mode mode_;
+  uint64_t start_ns_;
+  std::vector<AggregatedThread> threads_;
+  std::vector<AggregatedStack> stacks_;
+  std::unordered_map<std::string, size_t> stack_ids_;
+  std::string key_;  // reused buffer
+  uint64_t samples_ = 0;
+  uint64_t truncated_ = 0;
+  uint64_t bucket_ns_ = 100'000'000;  // doubles whenever the timeline gets too long
+  std::vector<uint64_t> timeline_;
+};
+
+}  // namespace pyro

@@ -1,0 +1,47 @@
+// The SIGPROF handler: captures one sample of the interrupted thread into its ring.
+// Everything here is async-signal-safe: no allocation, no locks, no stdio, errno saved.
+#pragma once
+
+#include <signal.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "function_table.h"
+#include "pyrometer/profile_format.h"
+#include "pyrometer/walker_api.h"
+#include "thread_registry.h"
+
+namespace pyro {
+
+inline constexpr int kSampleSignal = SIGPROF;
+
+// State the handler reads. Written in normal context before sampling starts (or with
+// sampling stopped), read by handlers afterwards.
+struct CaptureState {
+  std::atomic<bool> sampling{false};
+  format::Mode mode = format::Mode::kCpu;
+  uint64_t interval_ns = 10'000'000;
+  std::atomic<const PyroWalker*> walker{nullptr};
+  FunctionTable functions;
+  std::atomic<uint64_t> signals_without_slot{0};  // threads we never registered
+};
+
+CaptureState& capture_state();
+
+// The calling thread's slot (initial-exec TLS: safe to read in a signal handler).
+ThreadSlot* current_slot();
+void set_current_slot(ThreadSlot* slot);
+
+bool install_sample_handler();
+
+// Exposed for tests: capture as the handler would, with an explicit interrupted PC.
+void capture_sample(ThreadSlot* slot, uintptr_t pc);
+
+uint64_t monotonic_ns();
+uint64_t thread_cpu_ns();
+// Next jittered interval: uniform in [interval/2, 3*interval/2) so that loops cannot
+// alias with the sampling period.
+uint64_t jittered_interval(uint64_t& rng_state, uint64_t interval_ns);
+
+}  // namespace pyro

@@ -1,0 +1,97 @@
+// Every thread of the profiled process that can be sampled has a ThreadSlot: its timer,
+// its sample ring and the bookkeeping its signal handler needs. Slots live in a fixed
+// array (no allocation on registration except the ring's one-time mmap) so the handler can
+// reach its slot through a thread-local pointer without locks.
+#pragma once
+
+#include <pthread.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "sample_ring.h"
+
+namespace pyro {
+
+inline constexpr uint32_t kRingCapacity = 32;  // ~0.3 s of samples at 100 Hz
+using ThreadRing = SampleRing<kRingCapacity>;
+
+enum class SlotState : uint32_t { kFree = 0, kClaimed, kActive, kExited };
+
+struct ThreadSlot {
+  std::atomic<SlotState> state{SlotState::kFree};
+  uint32_t generation = 0;  // bumped on every claim, so the drain notices slot reuse
+  pid_t tid = 0;
+  ThreadRing* ring = nullptr;  // mmap'ed on first use of the slot, reused afterwards
+
+  // Timer (CPU mode). Created by start() or by the thread itself when it registers later.
+  timer_t timer{};
+  std::atomic<bool> timer_claimed{false};  // whoever flips it creates the timer (start() or the thread)
+  std::atomic<bool> has_timer{false};
+
+  // Owned by the thread's own signal handler.
+  uint64_t last_cpu_ns = 0;
+  uint64_t last_user_ns = 0;
+  uint64_t last_system_ns = 0;
+  uint64_t last_wall_ns = 0;
+  bool have_rusage_baseline = false;
+  uint64_t rng_state = 0;
+
+  // Wall mode: blocked time the wall sampler accounted without interrupting the thread.
+  std::atomic<uint64_t> idle_ns{0};
+  uint64_t wall_sampler_last_cpu_ns = 0;   // owned by the wall sampler thread
+  uint64_t wall_sampler_last_tick_ns = 0;  // owned by the wall sampler thread
+
+  std::atomic<uint32_t> in_handler{0};  // finish() waits for in-flight handlers
+  std::atomic<uint64_t> dropped{0};     // ring full
+
+  // Owned by the drain thread: which aggregated thread record this slot feeds.
+  uint32_t drain_generation = 0;
+  uint32_t drain_thread_index = 0;
+
+  // Thread name: written in normal context only, under the registry's name lock.
+  char name[64] = {0};
+  bool has_python_name = false;
+};
+
+class ThreadRegistry {
+ public:
+  static constexpr uint32_t kMaxThreads = 4096;
+
+  // Claims a slot for the calling thread (normal context). nullptr when all are taken.
+  ThreadSlot* register_current();
+  // The calling thread is about to exit: its handler must no longer touch the slot.
+  void mark_exited(ThreadSlot* slot);
+  // Drain thread: the exited slot's samples are consumed; the slot may be reused.
+  void release(ThreadSlot* slot);
+
+  void set_name(ThreadSlot* slot, const char* name, bool from_python);
+  bool set_name_by_tid(pid_t tid, const char* name);
+  std::string name_of(ThreadSlot* slot);
+
+  template <typename Fn>
+  void for_each_used(Fn&& fn) {
+    uint32_t n = high_water_.load(std::memory_order_acquire);
+    for (uint32_t i = 0; i < n; ++i) {
+      SlotState s = slots_[i].state.load(std::memory_order_acquire);
+      if (s == SlotState::kActive || s == SlotState::kExited) fn(slots_[i]);
+    }
+  }
+
+  // After fork: only the calling thread survives; drop every other slot.
+  void reset_after_fork(ThreadSlot* survivor);
+
+  uint64_t unregistered_threads() const { return unregistered_.load(std::memory_order_relaxed); }
+
+ private:
+  ThreadSlot slots_[kMaxThreads];
+  std::atomic<uint32_t> high_water_{0};
+  std::atomic<uint64_t> unregistered_{0};
+  std::mutex name_lock_;
+};
+
+}  // namespace pyro
