@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages pyrometer builds against, when any is missing.
+# Installs the Debian packages pyrometer builds against (and headless Chromium, which the
+# HTML report's tests drive), when any is missing.
 set -euo pipefail
-packages=(g++ pkg-config libunwind-dev libdw-dev libelf-dev libjemalloc-dev libfmt-dev libgtest-dev)
+packages=(g++ pkg-config libunwind-dev libdw-dev libelf-dev libjemalloc-dev libfmt-dev libgtest-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -131,7 +131,10 @@ void Agent::on_thread_exit() {
   if (!slot) return;
   set_current_slot(nullptr);  // from here on, a late signal finds no slot and does nothing
   delete_cpu_timer(slot);
-  registry_.mark_exited(slot);
+  // The handler no longer touches the slot, so its baseline is stable to read here.
+  const uint64_t cpu = thread_cpu_ns();
+  slot->tail_cpu_ns = cpu > slot->last_cpu_ns ? cpu - slot->last_cpu_ns : 0;
+  registry_.mark_exited(slot);  // release: publishes tail_cpu_ns to the drain
 }
 
 int Agent::register_walker(const PyroWalker* walker) {
@@ -197,18 +200,22 @@ int Agent::start() {
   start_unix_ns_ = unix_ns();
   last_checkpoint_ns_ = start_monotonic_ns_;
   aggregator_ = std::make_unique<Aggregator>(config_.mode, start_monotonic_ns_);
-  capture_state().sampling.store(true, std::memory_order_release);
 
   // Threads that registered before start() get their baselines and timers now.
   std::string error;
   registry_.for_each_used([&](ThreadSlot& slot) {
     if (slot.state.load(std::memory_order_acquire) != SlotState::kActive) return;
+    // Baselines: CPU used before start() (interpreter start-up) is not the program's.
+    // No handler runs for this slot yet, so writing its handler-owned fields is safe.
     timespec ts;
     if (clock_gettime(thread_cpu_clock(slot.tid), &ts) != 0) return;
+    slot.last_cpu_ns = uint64_t(ts.tv_sec) * 1'000'000'000ULL + uint64_t(ts.tv_nsec);
+    slot.last_wall_ns = start_monotonic_ns_;
     if (config_.mode == format::Mode::kCpu && !slot.timer_claimed.exchange(true, std::memory_order_acq_rel))
       create_cpu_timer(&slot, config_.interval_ns, &error);
   });
   if (!error.empty()) return fail(error);
+  capture_state().sampling.store(true, std::memory_order_release);
   if (config_.mode == format::Mode::kWall &&
       !wall_sampler_.start(&registry_, config_.interval_ns, &Agent::spawn_internal_thread))
     return fail("cannot start the wall-clock sampler thread");
@@ -270,6 +277,7 @@ void Agent::drain_once() {
 }
 
 void Agent::retire_exited(ThreadSlot& slot, uint32_t thread_index) {
+  aggregator_->add_tail_cpu(thread_index, slot.tail_cpu_ns);
   aggregator_->add_idle(thread_index, slot.idle_ns.exchange(0, std::memory_order_acq_rel));
   aggregator_->thread(thread_index).name = registry_.name_of(&slot);
   registry_.release(&slot);
@@ -334,9 +342,17 @@ int Agent::finish() {
     pthread_join(drain_thread_, nullptr);
   }
   drain_once();
+  // Threads still alive: their CPU since the last sample (handlers are stopped, so the
+  // baselines are stable) and their last blocked stretch.
   registry_.for_each_used([&](ThreadSlot& slot) {
-    if (slot.drain_generation == slot.generation)
-      aggregator_->add_idle(slot.drain_thread_index, slot.idle_ns.exchange(0, std::memory_order_acq_rel));
+    if (slot.drain_generation != slot.generation) return;
+    timespec ts;
+    if (clock_gettime(thread_cpu_clock(slot.tid), &ts) == 0) {
+      const uint64_t cpu = uint64_t(ts.tv_sec) * 1'000'000'000ULL + uint64_t(ts.tv_nsec);
+      if (cpu > slot.last_cpu_ns) aggregator_->add_tail_cpu(slot.drain_thread_index, cpu - slot.last_cpu_ns);
+      slot.last_cpu_ns = cpu;
+    }
+    aggregator_->add_idle(slot.drain_thread_index, slot.idle_ns.exchange(0, std::memory_order_acq_rel));
   });
   refresh_live_thread_names();
   std::string error = write_profile();

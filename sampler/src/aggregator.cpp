@@ -73,6 +73,7 @@ void Aggregator::add_sample(uint32_t thread_index, const RawSample& s) {
   thread.wall_ns += s.wall_delta_ns;
   thread.samples += 1;
   thread.last_stack = static_cast<int64_t>(index);
+  thread.last_flags = s.flags;
   ++samples_;
   add_to_timeline(s.wall_ns, s.cpu_ns);
 }
@@ -83,6 +84,23 @@ void Aggregator::add_idle(uint32_t thread_index, uint64_t idle_ns) {
   if (thread.last_stack < 0) return;  // blocked before its first sample: nowhere to charge it
   uint64_t* c = stacks_[static_cast<size_t>(thread.last_stack)].counters.values;
   c[format::kWallNs] += idle_ns;
+}
+
+void Aggregator::add_tail_cpu(uint32_t thread_index, uint64_t cpu_ns) {
+  if (cpu_ns == 0) return;
+  AggregatedThread& thread = threads_[thread_index];
+  if (thread.last_stack < 0) {
+    // Never sampled (it ran less than one interval): keep its CPU, with no frames, so
+    // thread totals stay true and the sum over stacks still equals cpu_s.
+    RawSample empty{};
+    empty.flags = kSampleNativePc;  // no Python frame seen: the handler's rule for depth 0
+    thread.last_stack = static_cast<int64_t>(stack_index(thread.tid, empty));
+    thread.last_flags = empty.flags;
+  }
+  thread.cpu_ns += cpu_ns;
+  uint64_t* c = stacks_[static_cast<size_t>(thread.last_stack)].counters.values;
+  c[(thread.last_flags & kSampleNativePc) ? format::kCpuNativeNs : format::kCpuPythonNs] += cpu_ns;
+  if (mode_ == format::Mode::kCpu && (thread.last_flags & kSampleGilHeld)) c[format::kGilHeldNs] += cpu_ns;
 }
 
 void Aggregator::add_to_timeline(uint64_t at_ns, uint64_t cpu_ns) {

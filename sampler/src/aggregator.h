@@ -34,6 +34,7 @@ struct AggregatedThread {
   uint64_t wall_ns = 0;
   uint64_t samples = 0;
   int64_t last_stack = -1;  // index into stacks(): where blocked time of this thread goes
+  uint32_t last_flags = 0;  // SampleFlags of the last sample: how to classify tail CPU
 };
 
 class Aggregator {
@@ -50,6 +51,9 @@ class Aggregator {
   void add_sample(uint32_t thread_index, const RawSample& sample);
   // Wall mode: blocked time of a thread, charged to the stack it was last seen in.
   void add_idle(uint32_t thread_index, uint64_t idle_ns);
+  // CPU a thread used after its last sample (it exited, or the run ended), charged to the
+  // stack it was last seen in, so per-thread totals equal the threads' real CPU time.
+  void add_tail_cpu(uint32_t thread_index, uint64_t cpu_ns);
 
   const std::vector<AggregatedStack>& stacks() const { return stacks_; }
   uint64_t samples() const { return samples_; }

@@ -32,6 +32,7 @@ ThreadSlot* ThreadRegistry::register_current() {
     s.have_rusage_baseline = false;
     s.rng_state = 0x9E3779B97F4A7C15ULL ^ (uint64_t(s.tid) << 17) ^ uint64_t(i);
     s.idle_ns.store(0, std::memory_order_relaxed);
+    s.tail_cpu_ns = 0;
     s.wall_sampler_last_cpu_ns = s.wall_sampler_last_tick_ns = 0;
     s.in_handler.store(0, std::memory_order_relaxed);
     s.dropped.store(0, std::memory_order_relaxed);

@@ -46,6 +46,8 @@ struct ThreadSlot {
   uint64_t wall_sampler_last_cpu_ns = 0;   // owned by the wall sampler thread
   uint64_t wall_sampler_last_tick_ns = 0;  // owned by the wall sampler thread
 
+  uint64_t tail_cpu_ns = 0;  // CPU after the last sample, set once the handler is detached
+
   std::atomic<uint32_t> in_handler{0};  // finish() waits for in-flight handlers
   std::atomic<uint64_t> dropped{0};     // ring full
 

@@ -90,3 +90,23 @@ TEST(Aggregator, TimelineDownsamplesInsteadOfGrowing) {
 
 }  // namespace
 }  // namespace pyro
+
+namespace pyro {
+namespace {
+
+TEST(Aggregator, TailCpuJoinsTheLastStackWithItsClass) {
+  Aggregator agg(format::Mode::kCpu, 0);
+  uint32_t t = agg.add_thread(1, "a");
+  agg.add_sample(t, sample({{1, 5}}, 1000, 0, kSampleNativePc));
+  agg.add_tail_cpu(t, 300);
+  EXPECT_EQ(agg.threads()[t].cpu_ns, 1300u);
+  EXPECT_EQ(agg.stacks()[0].counters.values[format::kCpuNativeNs], 1300u);
+  uint32_t quick = agg.add_thread(2, "quick");
+  agg.add_tail_cpu(quick, 100);  // never sampled: kept on a frameless stack of its own
+  EXPECT_EQ(agg.threads()[quick].cpu_ns, 100u);
+  EXPECT_EQ(agg.stacks().size(), 2u);
+  EXPECT_TRUE(agg.stacks()[1].frames.empty());
+}
+
+}  // namespace
+}  // namespace pyro

@@ -1,0 +1,81 @@
+// The per-file, per-line table of SPEC.md, computed from a Profile: each stack's counters
+// are charged to the innermost Python frame that lies in profiled code (ProfiledCodeFilter).
+// Stacks without such a frame are "unattributed": they still count in total_cpu_ns, so
+//   sum over lines of (python + native + system) + unattributed_cpu_ns == total_cpu_ns.
+#ifndef PYROMETER_REPORT_LINE_MODEL_H
+#define PYROMETER_REPORT_LINE_MODEL_H
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "code_filter.h"
+#include "profile.h"
+
+namespace pyro::report {
+
+struct LineCounters {
+  uint64_t samples = 0;
+  uint64_t cpu_python_ns = 0;
+  uint64_t cpu_native_ns = 0;
+  uint64_t cpu_system_ns = 0;
+  uint64_t wall_ns = 0;
+  uint64_t gil_held_ns = 0;
+  uint64_t gil_wait_ns = 0;
+
+  uint64_t cpu_ns() const { return cpu_python_ns + cpu_native_ns + cpu_system_ns; }
+  void add(const StackCounters& counters);
+};
+
+struct FunctionTotals {
+  std::string name;  // co_qualname
+  int32_t first_line = 0;
+  uint64_t cpu_ns = 0;
+  uint64_t samples = 0;
+};
+
+struct FileLines {
+  std::string path;                      // absolute, normalized
+  std::map<int32_t, LineCounters> lines;  // by line number; only lines that were charged
+  std::vector<FunctionTotals> functions;  // by first_line, then name
+  uint64_t cpu_ns = 0;
+  uint64_t samples = 0;
+};
+
+class LineModel {
+ public:
+  explicit LineModel(const Profile& profile);
+
+  const std::vector<FileLines>& files() const { return files_; }  // by CPU, descending
+  const ProfiledCodeFilter& filter() const { return filter_; }
+
+  uint64_t total_cpu_ns() const { return total_cpu_ns_; }
+  uint64_t total_wall_ns() const { return total_wall_ns_; }
+  uint64_t total_samples() const { return total_samples_; }
+  uint64_t unattributed_cpu_ns() const { return unattributed_cpu_ns_; }
+  uint64_t unattributed_samples() const { return unattributed_samples_; }
+
+  // Where a stack's counters went: the file index into files() and the line, or
+  // file == kUnattributed. Indexed like Profile::stacks.
+  static constexpr size_t kUnattributed = static_cast<size_t>(-1);
+  struct Charge {
+    size_t file = kUnattributed;
+    int32_t line = 0;
+  };
+  const std::vector<Charge>& charges() const { return charges_; }
+
+ private:
+  ProfiledCodeFilter filter_;
+  std::vector<FileLines> files_;
+  std::vector<Charge> charges_;
+  uint64_t total_cpu_ns_ = 0;
+  uint64_t total_wall_ns_ = 0;
+  uint64_t total_samples_ = 0;
+  uint64_t unattributed_cpu_ns_ = 0;
+  uint64_t unattributed_samples_ = 0;
+};
+
+}  // namespace pyro::report
+
+#endif  // PYROMETER_REPORT_LINE_MODEL_H

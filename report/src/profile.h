@@ -1,0 +1,99 @@
+// The in-memory form of a .pyro profile, as ProfileReader produces it. Plain data: every
+// report (JSON, HTML, text) is computed from this and nothing else.
+#ifndef PYROMETER_REPORT_PROFILE_H
+#define PYROMETER_REPORT_PROFILE_H
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pyrometer/profile_format.h"
+
+namespace pyro::report {
+
+struct RunInfo {
+  uint32_t pid = 0;
+  format::Mode mode = format::Mode::kCpu;
+  uint64_t interval_ns = 0;
+  uint64_t start_unix_ns = 0;
+  uint64_t duration_ns = 0;
+  uint64_t samples = 0;
+  uint64_t dropped_samples = 0;
+  uint64_t truncated_stacks = 0;
+  uint64_t lost_functions = 0;
+};
+
+struct FunctionInfo {
+  uint32_t id = 0;
+  std::string path;  // co_filename exactly as recorded (may be relative or "<string>")
+  std::string name;  // co_qualname
+  int32_t first_line = 0;
+};
+
+struct ThreadInfo {
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  std::string name;
+  uint64_t cpu_ns = 0;
+  uint64_t wall_ns = 0;
+  uint64_t samples = 0;
+};
+
+struct Frame {
+  format::FrameKind kind = format::FrameKind::kPython;
+  uint32_t function_id = 0;  // kPython only
+  int32_t line = 0;          // kPython only; <= 0 when the interpreter did not know it
+  uint64_t address = 0;      // kNative only
+};
+
+// The counters of one stack record, indexed by format::StackCounter. Counters the file
+// did not carry are 0; counters this reader does not know are dropped.
+struct StackCounters {
+  std::array<uint64_t, format::kStackCounterCount> values{};
+
+  uint64_t operator[](format::StackCounter c) const { return values[c]; }
+  uint64_t& operator[](format::StackCounter c) { return values[c]; }
+  uint64_t cpu_ns() const {
+    return values[format::kCpuPythonNs] + values[format::kCpuNativeNs] +
+           values[format::kCpuSystemNs];
+  }
+};
+
+struct StackRecord {
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  std::vector<Frame> frames;  // root first
+  StackCounters counters;
+};
+
+struct TimelinePoint {
+  uint64_t t_ns = 0;    // from the start of the run
+  uint64_t cpu_ns = 0;  // CPU used by all threads in this bucket
+};
+
+struct Profile {
+  std::map<std::string, std::string> meta;
+  std::vector<RunInfo> runs;  // never empty once read; runs[0] is the profiled program
+  std::unordered_map<uint32_t, FunctionInfo> functions;
+  std::vector<ThreadInfo> threads;
+  std::vector<StackRecord> stacks;
+  std::vector<TimelinePoint> timeline;
+
+  const RunInfo& run() const { return runs.front(); }
+
+  // The meta value for key, or fallback when absent.
+  std::string meta_value(const std::string& key, const std::string& fallback = {}) const {
+    auto it = meta.find(key);
+    return it == meta.end() ? fallback : it->second;
+  }
+};
+
+// Splits a meta value on U+001F (the separator of argv and exclude_prefixes).
+std::vector<std::string> split_meta_list(const std::string& value);
+
+}  // namespace pyro::report
+
+#endif  // PYROMETER_REPORT_PROFILE_H

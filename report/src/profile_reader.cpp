@@ -1,0 +1,309 @@
+#include "profile_reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace pyro::report {
+
+namespace fmtspec = pyro::format;
+using fmtspec::ByteReader;
+using fmtspec::RecordType;
+
+std::vector<std::string> split_meta_list(const std::string& value) {
+  std::vector<std::string> parts;
+  if (value.empty()) return parts;
+  size_t start = 0;
+  for (;;) {
+    size_t sep = value.find('\x1f', start);
+    parts.push_back(value.substr(start, sep == std::string::npos ? sep : sep - start));
+    if (sep == std::string::npos) break;
+    start = sep + 1;
+  }
+  return parts;
+}
+
+namespace {
+
+constexpr size_t kHeaderSize = 16;
+constexpr size_t kRecordHeaderSize = 8;
+// A python frame is the smallest frame the format has: u8 kind (+ payload); use the kind
+// byte alone as the lower bound so the check is valid for every kind.
+constexpr size_t kMinFrameSize = 1;
+constexpr size_t kTimelinePointSize = 16;
+
+[[noreturn]] void corrupt(const std::string& what) {
+  throw ProfileError("corrupt profile: " + what);
+}
+
+class RecordParser {
+ public:
+  explicit RecordParser(Profile& profile) : profile_(profile) {}
+
+  void parse(uint32_t type, ByteReader& in, size_t offset) {
+    offset_ = offset;
+    switch (static_cast<RecordType>(type)) {
+      case RecordType::kMeta: meta(in); break;
+      case RecordType::kRun: run(in); break;
+      case RecordType::kFunction: function(in); break;
+      case RecordType::kThread: thread(in); break;
+      case RecordType::kStack: stack(in); break;
+      case RecordType::kTimeline: timeline(in); break;
+      default: return;  // unknown record types are skipped (forward compatibility)
+    }
+    // Trailing bytes after the known fields are allowed: a newer writer may append fields.
+    if (in.failed()) corrupt(fmt::format("{} at offset {} is shorter than its fields", name(type), offset));
+  }
+
+  // Checks that need the whole file: records may come in any order.
+  void finish() {
+    if (profile_.runs.empty()) corrupt("no Run record");
+    for (const StackRecord& stack : profile_.stacks) {
+      for (const Frame& frame : stack.frames) {
+        if (frame.kind == fmtspec::FrameKind::kPython &&
+            profile_.functions.find(frame.function_id) == profile_.functions.end()) {
+          corrupt(fmt::format("a stack frame refers to unknown function id {}", frame.function_id));
+        }
+      }
+    }
+  }
+
+ private:
+  static const char* name(uint32_t type) {
+    switch (static_cast<RecordType>(type)) {
+      case RecordType::kMeta: return "Meta record";
+      case RecordType::kRun: return "Run record";
+      case RecordType::kFunction: return "Function record";
+      case RecordType::kThread: return "Thread record";
+      case RecordType::kStack: return "Stack record";
+      case RecordType::kTimeline: return "Timeline record";
+      default: return "record";
+    }
+  }
+
+  void meta(ByteReader& in) {
+    std::string key = in.str();
+    std::string value = in.str();
+    if (!in.failed()) profile_.meta[std::move(key)] = std::move(value);
+  }
+
+  void run(ByteReader& in) {
+    RunInfo r;
+    r.pid = in.u32();
+    uint8_t mode = in.u8();
+    r.interval_ns = in.u64();
+    r.start_unix_ns = in.u64();
+    r.duration_ns = in.u64();
+    r.samples = in.u64();
+    r.dropped_samples = in.u64();
+    r.truncated_stacks = in.u64();
+    r.lost_functions = in.u64();
+    if (in.failed()) return;
+    if (mode > static_cast<uint8_t>(fmtspec::Mode::kWall)) {
+      corrupt(fmt::format("Run record at offset {} has unknown mode {}", offset_, mode));
+    }
+    r.mode = static_cast<fmtspec::Mode>(mode);
+    profile_.runs.push_back(r);
+  }
+
+  void function(ByteReader& in) {
+    FunctionInfo f;
+    f.id = in.u32();
+    f.path = in.str();
+    f.name = in.str();
+    f.first_line = in.i32();
+    if (in.failed()) return;
+    auto [it, inserted] = profile_.functions.emplace(f.id, f);
+    if (!inserted && (it->second.path != f.path || it->second.name != f.name ||
+                      it->second.first_line != f.first_line)) {
+      corrupt(fmt::format("function id {} is defined twice, differently", f.id));
+    }
+  }
+
+  void thread(ByteReader& in) {
+    ThreadInfo t;
+    t.pid = in.u32();
+    t.tid = in.u32();
+    t.name = in.str();
+    t.cpu_ns = in.u64();
+    t.wall_ns = in.u64();
+    t.samples = in.u64();
+    if (!in.failed()) profile_.threads.push_back(std::move(t));
+  }
+
+  void stack(ByteReader& in) {
+    StackRecord s;
+    s.pid = in.u32();
+    s.tid = in.u32();
+    uint32_t nframes = in.u32();
+    if (in.failed()) return;
+    if (nframes > in.remaining() / kMinFrameSize) {
+      corrupt(fmt::format("Stack record at offset {} claims {} frames in {} bytes", offset_,
+                          nframes, in.remaining()));
+    }
+    s.frames.reserve(nframes);
+    for (uint32_t i = 0; i < nframes && !in.failed(); ++i) {
+      Frame f;
+      uint8_t kind = in.u8();
+      switch (static_cast<fmtspec::FrameKind>(kind)) {
+        case fmtspec::FrameKind::kPython:
+          f.kind = fmtspec::FrameKind::kPython;
+          f.function_id = in.u32();
+          f.line = in.i32();
+          break;
+        case fmtspec::FrameKind::kNative:
+          f.kind = fmtspec::FrameKind::kNative;
+          f.address = in.u64();
+          break;
+        case fmtspec::FrameKind::kTruncated:
+          f.kind = fmtspec::FrameKind::kTruncated;
+          break;
+        default:
+          if (in.failed()) return;
+          corrupt(fmt::format("Stack record at offset {} has a frame of unknown kind {}", offset_, kind));
+      }
+      s.frames.push_back(f);
+    }
+    uint32_t ncounters = in.u32();
+    if (in.failed()) return;
+    if (ncounters > in.remaining() / sizeof(uint64_t)) {
+      corrupt(fmt::format("Stack record at offset {} claims {} counters in {} bytes", offset_,
+                          ncounters, in.remaining()));
+    }
+    for (uint32_t i = 0; i < ncounters; ++i) {
+      uint64_t v = in.u64();
+      if (i < fmtspec::kStackCounterCount) s.counters.values[i] = v;
+    }
+    if (!in.failed()) profile_.stacks.push_back(std::move(s));
+  }
+
+  void timeline(ByteReader& in) {
+    uint32_t count = in.u32();
+    if (in.failed()) return;
+    if (count > in.remaining() / kTimelinePointSize) {
+      corrupt(fmt::format("Timeline record at offset {} claims {} points in {} bytes", offset_,
+                          count, in.remaining()));
+    }
+    profile_.timeline.reserve(profile_.timeline.size() + count);
+    for (uint32_t i = 0; i < count; ++i) {
+      TimelinePoint p;
+      p.t_ns = in.u64();
+      p.cpu_ns = in.u64();
+      profile_.timeline.push_back(p);
+    }
+  }
+
+  Profile& profile_;
+  size_t offset_ = 0;
+};
+
+void check_header(const uint8_t* data, size_t size) {
+  const size_t magic_size = sizeof fmtspec::kMagic;
+  size_t have = size < magic_size ? size : magic_size;
+  if (size == 0) throw ProfileError("not a pyrometer profile (empty file)");
+  if (std::memcmp(data, fmtspec::kMagic, have) != 0) {
+    throw ProfileError("not a pyrometer profile (bad magic)");
+  }
+  if (size < kHeaderSize) throw ProfileError("truncated profile (incomplete header)");
+  ByteReader header(data + magic_size, kHeaderSize - magic_size);
+  uint32_t version = header.u32();
+  if (version != fmtspec::kVersion) {
+    throw ProfileError(fmt::format(
+        "unsupported profile format version {} (this pyrometer reads version {})", version,
+        fmtspec::kVersion));
+  }
+}
+
+}  // namespace
+
+Profile ProfileReader::parse(const uint8_t* data, size_t size) {
+  static const uint8_t kEmpty[1] = {0};
+  if (data == nullptr) {
+    data = kEmpty;
+    size = 0;
+  }
+  check_header(data, size);
+
+  Profile profile;
+  RecordParser parser(profile);
+  uint64_t records = 0;
+  size_t pos = kHeaderSize;  // ByteReader cannot skip, so the record walk keeps its own offset
+  for (;;) {
+    const size_t left = size - pos;
+    if (left == 0) throw ProfileError("truncated profile (no End record)");
+    if (left < kRecordHeaderSize) {
+      throw ProfileError(fmt::format("truncated profile (partial record header at offset {})", pos));
+    }
+    ByteReader header(data + pos, kRecordHeaderSize);
+    const uint32_t type = header.u32();
+    const uint32_t length = header.u32();
+    if (length > left - kRecordHeaderSize) {
+      throw ProfileError(fmt::format("truncated profile (record at offset {} needs {} bytes, {} left)",
+                                     pos, length, left - kRecordHeaderSize));
+    }
+    ByteReader payload(data + pos + kRecordHeaderSize, length);
+    if (type == static_cast<uint32_t>(RecordType::kEnd)) {
+      const uint64_t declared = payload.u64();
+      if (payload.failed()) corrupt(fmt::format("End record at offset {} is too short", pos));
+      if (declared != records) {
+        corrupt(fmt::format("End record counts {} records, the file has {}", declared, records));
+      }
+      if (pos + kRecordHeaderSize + length != size) {
+        corrupt(fmt::format("{} bytes after the End record", size - (pos + kRecordHeaderSize + length)));
+      }
+      break;
+    }
+    parser.parse(type, payload, pos);
+    ++records;
+    pos += kRecordHeaderSize + length;
+  }
+  parser.finish();
+  return profile;
+}
+
+Profile ProfileReader::read_file(const std::string& path) {
+  // O_NONBLOCK: a FIFO given as the profile must not hang the command before the check below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw ProfileError(fmt::format("cannot open profile {}: {}", path, std::strerror(errno)));
+  struct stat st {};
+  const char* problem = nullptr;
+  if (::fstat(fd, &st) != 0) {
+    problem = std::strerror(errno);
+  } else if (S_ISDIR(st.st_mode)) {
+    problem = "is a directory";
+  } else if (!S_ISREG(st.st_mode)) {
+    problem = "not a regular file";
+  }
+  if (problem != nullptr) {
+    ::close(fd);
+    throw ProfileError(fmt::format("cannot read profile {}: {}", path, problem));
+  }
+  std::vector<uint8_t> bytes;
+  bytes.reserve(static_cast<size_t>(st.st_size));
+  uint8_t chunk[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      throw ProfileError(fmt::format("cannot read profile {}: {}", path, std::strerror(err)));
+    }
+    if (n == 0) break;
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  }
+  ::close(fd);
+  try {
+    return parse(bytes.data(), bytes.size());
+  } catch (const ProfileError& e) {
+    throw ProfileError(fmt::format("{}: {}", path, e.what()));
+  }
+}
+
+}  // namespace pyro::report

@@ -1,0 +1,176 @@
+#include "text_summary.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "json_writer.h"
+#include "path_utils.h"
+
+namespace pyro::report {
+
+namespace {
+
+struct HotLine {
+  const FileLines* file;
+  int32_t line;
+  const LineCounters* counters;
+};
+
+std::string trim(const std::string& s) {
+  const char* space = " \t\r\n\f\v";
+  size_t begin = s.find_first_not_of(space);
+  if (begin == std::string::npos) return {};
+  size_t end = s.find_last_not_of(space);
+  return s.substr(begin, end - begin + 1);
+}
+
+// Terminal-safe: control characters (an escape sequence in a source line) become '?'.
+std::string printable(std::string s, size_t max_bytes) {
+  for (char& c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  }
+  if (s.size() > max_bytes) {
+    size_t end = max_bytes;
+    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+    s.resize(end);
+    s += "\xE2\x80\xA6";
+  }
+  return s;
+}
+
+std::string seconds_text(uint64_t ns) { return fmt::format("{:.3f}s", seconds(ns)); }
+
+// In the table a dash reads better than a column of zeros.
+std::string cell_seconds(uint64_t ns) { return ns == 0 ? "-" : seconds_text(ns); }
+
+// Wall durations read better with a unit that fits.
+std::string duration_text(uint64_t ns) {
+  const double s = seconds(ns);
+  if (s < 1.0) return fmt::format("{:.0f} ms", s * 1e3);
+  if (s < 120.0) return fmt::format("{:.2f} s", s);
+  return fmt::format("{}m{:02.0f}s", static_cast<uint64_t>(s / 60), s - 60.0 * static_cast<uint64_t>(s / 60));
+}
+
+}  // namespace
+
+std::string TextSummary::display_path(const std::string& path) const {
+  const std::string cwd = profile_.meta_value("cwd");
+  if (!cwd.empty() && path_is_under(path, cwd) && path.size() > cwd.size()) {
+    size_t skip = cwd.size() + (cwd.back() == '/' ? 0 : 1);
+    return path.substr(skip);
+  }
+  return path;
+}
+
+std::string TextSummary::header_line() const {
+  const RunInfo& run = profile_.run();
+  std::vector<std::string> argv = split_meta_list(profile_.meta_value("argv"));
+  std::string program;
+  for (const std::string& arg : argv) {
+    if (!program.empty()) program += ' ';
+    program += arg;
+  }
+  if (program.empty()) program = "(unknown program)";
+  uint64_t samples = 0;
+  uint64_t dropped = 0;
+  for (const RunInfo& r : profile_.runs) {
+    samples += r.samples;
+    dropped += r.dropped_samples;
+  }
+  const uint64_t cpu_ns = model_.total_cpu_ns();
+  std::string utilisation;
+  if (run.duration_ns > 0) {
+    utilisation = fmt::format(" ({:.0f}% of one core)",
+                              100.0 * static_cast<double>(cpu_ns) / static_cast<double>(run.duration_ns));
+  }
+  size_t threads = profile_.threads.size();
+  return fmt::format("{}: {} wall, {} CPU{}, {} samples ({} dropped), {} thread{}{}",
+                     printable(program, 120), duration_text(run.duration_ns),
+                     seconds_text(cpu_ns), utilisation, samples, dropped, threads,
+                     threads == 1 ? "" : "s", run.mode == format::Mode::kWall ? ", wall mode" : "");
+}
+
+std::string TextSummary::render(const TextSummaryOptions& options) const {
+  const char* bold = options.colour ? "\x1b[1m" : "";
+  const char* dim = options.colour ? "\x1b[2m" : "";
+  const char* reset = options.colour ? "\x1b[0m" : "";
+  std::string out;
+  auto line = [&out](const std::string& s) {
+    out += s;
+    out += '\n';
+  };
+  line(fmt::format("{}pyrometer{} {}", bold, reset, header_line()));
+
+  // Lines rank by CPU; in wall mode by wall time, where waiting and sleeping are the point.
+  const bool wall = profile_.run().mode == format::Mode::kWall;
+  const auto rank = [wall](const LineCounters& c) { return wall ? c.wall_ns : c.cpu_ns(); };
+  std::vector<HotLine> hot;
+  for (const FileLines& file : model_.files()) {
+    for (const auto& [number, counters] : file.lines) {
+      if (rank(counters) > 0) hot.push_back(HotLine{&file, number, &counters});
+    }
+  }
+  const size_t shown = std::min(options.top_lines, hot.size());
+  std::partial_sort(hot.begin(), hot.begin() + static_cast<std::ptrdiff_t>(shown), hot.end(),
+                    [&rank](const HotLine& a, const HotLine& b) {
+                      const uint64_t ra = rank(*a.counters), rb = rank(*b.counters);
+                      if (ra != rb) return ra > rb;
+                      if (a.file->path != b.file->path) return a.file->path < b.file->path;
+                      return a.line < b.line;
+                    });
+  hot.resize(shown);
+
+  const double total_cpu = static_cast<double>(std::max<uint64_t>(model_.total_cpu_ns(), 1));
+  if (hot.empty()) {
+    line(fmt::format("No {} samples in profiled code{}.", wall ? "wall-clock" : "CPU",
+                     model_.unattributed_cpu_ns() > 0 ? " (all CPU time was outside it; try --profile-all)" : ""));
+  } else {
+    std::vector<std::string> locations;
+    size_t width = 8;
+    for (const HotLine& h : hot) {
+      locations.push_back(fmt::format("{}:{}", printable(display_path(h.file->path), 70), h.line));
+      width = std::max(width, locations.back().size());
+    }
+    const double total = wall ? static_cast<double>(std::max<uint64_t>(model_.total_wall_ns(), 1)) : total_cpu;
+    line(fmt::format("{}Top lines by {}{}", bold, wall ? "wall time" : "CPU", reset));
+    // Right-aligned number columns; wall mode leads with wall time and its share.
+    const auto columns = [](const std::vector<std::string>& cells) {
+      std::string row;
+      for (size_t i = 0; i < cells.size(); ++i) {
+        row += fmt::format(i == 1 ? " {:>6}" : " {:>8}", cells[i]);
+        if (i == 1) row += ' ';
+      }
+      return row;
+    };
+    std::vector<std::string> head = {"CPU", "%", "python", "native", "system"};
+    if (wall) head = {"wall", "%", "CPU", "python", "native", "system"};
+    line(fmt::format("  {}{:<{}} {}{}", dim, "line", width, columns(head), reset));
+    for (size_t i = 0; i < hot.size(); ++i) {
+      const LineCounters& c = *hot[i].counters;
+      std::string text;
+      if (auto source = sources_.line(hot[i].file->path, hot[i].line)) text = printable(trim(*source), 60);
+      const std::string share = fmt::format("{:.1f}%", 100.0 * static_cast<double>(rank(c)) / total);
+      std::vector<std::string> cells = {seconds_text(c.cpu_ns()), share};
+      if (wall) cells = {seconds_text(c.wall_ns), share, cell_seconds(c.cpu_ns())};
+      cells.push_back(cell_seconds(c.cpu_python_ns));
+      cells.push_back(cell_seconds(c.cpu_native_ns));
+      cells.push_back(cell_seconds(c.cpu_system_ns));
+      line(fmt::format("  {:<{}} {}  {}{}{}", locations[i], width, columns(cells), dim, text, reset));
+    }
+    if (model_.unattributed_cpu_ns() > 0) {
+      line(fmt::format("  {}{} CPU ({:.1f}% of it) outside profiled code{}", dim,
+                       seconds_text(model_.unattributed_cpu_ns()),
+                       100.0 * static_cast<double>(model_.unattributed_cpu_ns()) / total_cpu, reset));
+    }
+  }
+
+  if (!options.written_files.empty()) {
+    line(fmt::format("{}Wrote{}", bold, reset));
+    for (const std::string& path : options.written_files) line("  " + printable(path, 4096));
+  }
+  return out;
+}
+
+}  // namespace pyro::report

@@ -1,0 +1,40 @@
+// The short terminal summary: one header line, the hottest lines by CPU with their source,
+// and the files that were written.
+#ifndef PYROMETER_REPORT_TEXT_SUMMARY_H
+#define PYROMETER_REPORT_TEXT_SUMMARY_H
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "line_model.h"
+#include "profile.h"
+#include "source_file_cache.h"
+
+namespace pyro::report {
+
+struct TextSummaryOptions {
+  size_t top_lines = 10;
+  bool colour = false;                   // minimal ANSI: bold headings, dim details
+  std::vector<std::string> written_files;  // listed at the end, in this order
+};
+
+class TextSummary {
+ public:
+  TextSummary(const Profile& profile, const LineModel& model, SourceFileCache& sources)
+      : profile_(profile), model_(model), sources_(sources) {}
+
+  std::string render(const TextSummaryOptions& options) const;
+
+ private:
+  std::string header_line() const;
+  std::string display_path(const std::string& path) const;
+
+  const Profile& profile_;
+  const LineModel& model_;
+  SourceFileCache& sources_;
+};
+
+}  // namespace pyro::report
+
+#endif  // PYROMETER_REPORT_TEXT_SUMMARY_H

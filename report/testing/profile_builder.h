@@ -1,0 +1,173 @@
+// Test support: assembles .pyro profiles in memory with the format's own ByteWriter, so
+// tests (and, later, fuzz seeds) can describe a profile record by record.
+#ifndef PYROMETER_REPORT_TESTING_PROFILE_BUILDER_H
+#define PYROMETER_REPORT_TESTING_PROFILE_BUILDER_H
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pyrometer/profile_format.h"
+
+namespace pyro::report::testing {
+
+struct FrameSpec {
+  format::FrameKind kind = format::FrameKind::kPython;
+  uint32_t function_id = 0;
+  int32_t line = 0;
+  uint64_t address = 0;
+};
+
+inline FrameSpec py(uint32_t function_id, int32_t line) {
+  return {format::FrameKind::kPython, function_id, line, 0};
+}
+inline FrameSpec native(uint64_t address) { return {format::FrameKind::kNative, 0, 0, address}; }
+inline FrameSpec truncated() { return {format::FrameKind::kTruncated, 0, 0, 0}; }
+
+// Stack counters in file order: samples, cpu_python_ns, cpu_native_ns, cpu_system_ns,
+// wall_ns, gil_held_ns, gil_wait_ns.
+struct Counters {
+  uint64_t samples = 1;
+  uint64_t cpu_python_ns = 0;
+  uint64_t cpu_native_ns = 0;
+  uint64_t cpu_system_ns = 0;
+  uint64_t wall_ns = 0;
+  uint64_t gil_held_ns = 0;
+  uint64_t gil_wait_ns = 0;
+  std::vector<uint64_t> as_vector() const {
+    return {samples, cpu_python_ns, cpu_native_ns, cpu_system_ns, wall_ns, gil_held_ns, gil_wait_ns};
+  }
+};
+
+struct RunSpec {
+  uint32_t pid = 4242;
+  uint8_t mode = 0;
+  uint64_t interval_ns = 10'000'000;
+  uint64_t start_unix_ns = 1'700'000'000'000'000'000ull;
+  uint64_t duration_ns = 2'000'000'000;
+  uint64_t samples = 100;
+  uint64_t dropped_samples = 0;
+  uint64_t truncated_stacks = 0;
+  uint64_t lost_functions = 0;
+};
+
+class ProfileBuilder {
+ public:
+  using Type = format::RecordType;
+
+  ProfileBuilder& meta(const std::string& key, const std::string& value) {
+    format::ByteWriter w;
+    w.str(key);
+    w.str(value);
+    return record(Type::kMeta, w);
+  }
+
+  ProfileBuilder& run(const RunSpec& r = {}) {
+    format::ByteWriter w;
+    w.u32(r.pid);
+    w.u8(r.mode);
+    w.u64(r.interval_ns);
+    w.u64(r.start_unix_ns);
+    w.u64(r.duration_ns);
+    w.u64(r.samples);
+    w.u64(r.dropped_samples);
+    w.u64(r.truncated_stacks);
+    w.u64(r.lost_functions);
+    return record(Type::kRun, w);
+  }
+
+  ProfileBuilder& function(uint32_t id, const std::string& path, const std::string& name,
+                           int32_t first_line) {
+    format::ByteWriter w;
+    w.u32(id);
+    w.str(path);
+    w.str(name);
+    w.i32(first_line);
+    return record(Type::kFunction, w);
+  }
+
+  ProfileBuilder& thread(uint32_t pid, uint32_t tid, const std::string& name, uint64_t cpu_ns,
+                         uint64_t wall_ns, uint64_t samples) {
+    format::ByteWriter w;
+    w.u32(pid);
+    w.u32(tid);
+    w.str(name);
+    w.u64(cpu_ns);
+    w.u64(wall_ns);
+    w.u64(samples);
+    return record(Type::kThread, w);
+  }
+
+  ProfileBuilder& stack(uint32_t pid, uint32_t tid, const std::vector<FrameSpec>& frames,
+                        const std::vector<uint64_t>& counters) {
+    format::ByteWriter w;
+    w.u32(pid);
+    w.u32(tid);
+    w.u32(static_cast<uint32_t>(frames.size()));
+    for (const FrameSpec& f : frames) {
+      w.u8(static_cast<uint8_t>(f.kind));
+      if (f.kind == format::FrameKind::kPython) {
+        w.u32(f.function_id);
+        w.i32(f.line);
+      } else if (f.kind == format::FrameKind::kNative) {
+        w.u64(f.address);
+      }
+    }
+    w.u32(static_cast<uint32_t>(counters.size()));
+    for (uint64_t c : counters) w.u64(c);
+    return record(Type::kStack, w);
+  }
+
+  ProfileBuilder& stack(uint32_t pid, uint32_t tid, const std::vector<FrameSpec>& frames,
+                        const Counters& counters) {
+    return stack(pid, tid, frames, counters.as_vector());
+  }
+
+  ProfileBuilder& timeline(const std::vector<std::pair<uint64_t, uint64_t>>& points) {
+    format::ByteWriter w;
+    w.u32(static_cast<uint32_t>(points.size()));
+    for (const auto& [t, cpu] : points) {
+      w.u64(t);
+      w.u64(cpu);
+    }
+    return record(Type::kTimeline, w);
+  }
+
+  // Any record, with a payload given as bytes.
+  ProfileBuilder& raw_record(uint32_t type, const std::vector<uint8_t>& payload) {
+    records_.emplace_back(type, payload);
+    return *this;
+  }
+
+  // The file: header, the records, and (unless told otherwise) the End record.
+  std::vector<uint8_t> bytes(bool with_end = true, uint32_t version = format::kVersion) const {
+    format::ByteWriter w;
+    w.raw(format::kMagic, sizeof format::kMagic);
+    w.u32(version);
+    w.u32(0);
+    for (const auto& [type, payload] : records_) {
+      w.u32(type);
+      w.u32(static_cast<uint32_t>(payload.size()));
+      w.raw(payload.data(), payload.size());
+    }
+    if (with_end) {
+      w.u32(static_cast<uint32_t>(Type::kEnd));
+      w.u32(8);
+      w.u64(records_.size());
+    }
+    return w.bytes();
+  }
+
+ private:
+  ProfileBuilder& record(Type type, const format::ByteWriter& w) {
+    records_.emplace_back(static_cast<uint32_t>(type), w.bytes());
+    return *this;
+  }
+
+  std::vector<std::pair<uint32_t, std::vector<uint8_t>>> records_;
+};
+
+}  // namespace pyro::report::testing
+
+#endif  // PYROMETER_REPORT_TESTING_PROFILE_BUILDER_H
