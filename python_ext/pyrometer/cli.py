@@ -21,7 +21,7 @@ SUPPORTED_PYTHONS = {(3, 11)}
 USAGE = """\
 usage: pyrometer run [OPTIONS] SCRIPT [ARGS...]
        pyrometer run [OPTIONS] -m MODULE [ARGS...]
-       pyrometer report PROFILE [--html FILE] [--json FILE] [--text]
+       pyrometer report PROFILE [--html FILE] [--json FILE] [--text] [--speedscope FILE] [--collapsed FILE]
        pyrometer --version
 
 run options:
@@ -178,7 +178,12 @@ def build_run_environment(opts: RunOptions) -> tuple[list[str], dict[str, str]]:
     original_preload = env.get("LD_PRELOAD", "")
     env["LD_PRELOAD"] = f"{preload}:{original_preload}" if original_preload else str(preload)
     env["PYROMETER_AGENT"] = ";".join(
-        [f"out={profile}", f"mode={opts.mode}", f"interval_ns={int(opts.interval_ms * 1e6)}"]
+        [
+            f"out={profile}",
+            f"mode={opts.mode}",
+            f"interval_ns={int(opts.interval_ms * 1e6)}",
+            f"native={1 if opts.native else 0}",
+        ]
     )
     env["PYROMETER_RUN"] = json.dumps(
         {
@@ -231,7 +236,9 @@ def cmd_report(argv: list[str]) -> int:
             outputs += 1
             i += 1
         elif name in ("--speedscope", "--collapsed"):
-            raise UsageError(f"{name} export is not available yet in this version")
+            value, i = _take_value(rest, i, name)
+            args += [name, value]
+            outputs += 1
         else:
             raise UsageError(f"unknown option {rest[i]!r} for report")
     if outputs == 0:

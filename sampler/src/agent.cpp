@@ -16,6 +16,7 @@
 
 #include "capture.h"
 #include "cpu_timer.h"
+#include "native_unwind.h"
 #include "profile_writer.h"
 #include "safe_access.h"
 
@@ -67,6 +68,12 @@ bool AgentConfig::parse(const std::string& text, std::string* error) {
         return false;
       }
       mode = value == "wall" ? format::Mode::kWall : format::Mode::kCpu;
+    } else if (key == "native") {
+      if (value != "0" && value != "1") {
+        *error = "bad native '" + value + "'";
+        return false;
+      }
+      native = value == "1";
     } else if (key == "interval_ns" || key == "checkpoint_ns") {
       char* rest = nullptr;
       unsigned long long v = std::strtoull(value.c_str(), &rest, 10);
@@ -107,6 +114,7 @@ void Agent::init_from_environment() {
   pid_ = getpid();
   capture_state().mode = config_.mode;
   capture_state().interval_ns = config_.interval_ns;
+  capture_state().native = config_.native;
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   active_.store(true, std::memory_order_release);
   on_thread_start();  // the main thread
@@ -200,6 +208,12 @@ int Agent::start() {
   start_unix_ns_ = unix_ns();
   last_checkpoint_ns_ = start_monotonic_ns_;
   aggregator_ = std::make_unique<Aggregator>(config_.mode, start_monotonic_ns_);
+  if (const PyroWalker* walker = capture_state().walker.load(std::memory_order_acquire))
+    aggregator_->set_eval_loop(walker->eval_loop);
+  if (config_.native) {
+    prepare_native_unwinding();
+    modules_.refresh();
+  }
 
   // Threads that registered before start() get their baselines and timers now.
   std::string error;
@@ -247,6 +261,7 @@ void Agent::drain_loop() {
       return;
     }
     if (!drain_running_.load(std::memory_order_acquire)) return;
+    if (config_.native) modules_.refresh();  // before draining: samples may point into new modules
     drain_once();
     const uint64_t now = monotonic_ns();
     if (now - last_checkpoint_ns_ >= config_.checkpoint_ns) {
@@ -319,7 +334,16 @@ std::string Agent::write_profile() {
     std::lock_guard<std::mutex> lock(config_lock_);
     meta = metadata_;
   }
-  return ProfileWriter::write(config_.output, run, meta, *aggregator_, capture_state().functions);
+  meta.emplace_back("native", config_.native ? "1" : "0");
+  ProfileExtras extras;
+  if (config_.native) {
+    modules_.refresh();
+    extras.modules = modules_.modules();
+    if (const PyroWalker* walker = capture_state().walker.load(std::memory_order_acquire))
+      meta.emplace_back("interpreter_path", modules_.path_of(walker->eval_loop.start));
+  }
+  for (const auto& bucket : capture_state().capture_durations) extras.capture_durations.push_back(bucket.load());
+  return ProfileWriter::write(config_.output, run, meta, *aggregator_, capture_state().functions, extras);
 }
 
 int Agent::finish() {

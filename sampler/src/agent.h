@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aggregator.h"
+#include "module_map.h"
 #include "pyrometer/walker_api.h"
 #include "thread_registry.h"
 #include "wall_sampler.h"
@@ -26,6 +27,7 @@ struct AgentConfig {
   format::Mode mode = format::Mode::kCpu;
   uint64_t interval_ns = 10'000'000;
   uint64_t checkpoint_ns = 2'000'000'000;
+  bool native = true;  // capture native stacks
 
   // Parses "key=value;key=value" (the PYROMETER_AGENT variable). False on a bad entry.
   bool parse(const std::string& text, std::string* error);
@@ -90,6 +92,7 @@ class Agent {
 
   ThreadRegistry registry_;
   WallSampler wall_sampler_;
+  ModuleMap modules_;  // drain-owned
   std::unique_ptr<Aggregator> aggregator_;  // owned by the drain thread while it runs
 
   std::mutex config_lock_;  // metadata, report command, last error

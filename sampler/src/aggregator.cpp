@@ -15,13 +15,22 @@ uint32_t Aggregator::add_thread(pid_t tid, const std::string& name) {
   return static_cast<uint32_t>(threads_.size() - 1);
 }
 
-size_t Aggregator::stack_index(pid_t tid, const RawSample& s) {
-  const uint32_t depth = std::min<uint32_t>(s.python_depth, kMaxPythonFrames);
-  const bool truncated = (s.flags & kSampleTruncated) != 0;
+void Aggregator::append_key(const MixedFrame& f) {
+  key_.push_back(static_cast<char>(f.kind));
+  if (f.kind == format::FrameKind::kPython) {
+    key_.append(reinterpret_cast<const char*>(&f.function_id), sizeof f.function_id);
+    key_.append(reinterpret_cast<const char*>(&f.line), sizeof f.line);
+  } else {
+    key_.append(reinterpret_cast<const char*>(&f.address), sizeof f.address);
+  }
+}
+
+// The stack of merged_ (the sample being added) for this thread.
+size_t Aggregator::stack_index(pid_t tid, bool truncated) {
   key_.clear();
   key_.append(reinterpret_cast<const char*>(&tid), sizeof tid);
   key_.push_back(truncated ? 1 : 0);
-  key_.append(reinterpret_cast<const char*>(s.python), depth * sizeof(PythonFrameRef));
+  for (const MixedFrame& f : merged_) append_key(f);
 
   auto it = stack_ids_.find(key_);
   if (it != stack_ids_.end()) return it->second;
@@ -31,13 +40,13 @@ size_t Aggregator::stack_index(pid_t tid, const RawSample& s) {
     // (what line attribution needs) and merges with others that share it.
     key_.resize(sizeof tid);
     key_.push_back(2);
-    if (depth > 0) key_.append(reinterpret_cast<const char*>(s.python), sizeof(PythonFrameRef));
-    auto of = stack_ids_.find(key_);
-    if (of != stack_ids_.end()) return of->second;
+    if (!merged_.empty()) append_key(merged_.front());
+    auto folded_it = stack_ids_.find(key_);
+    if (folded_it != stack_ids_.end()) return folded_it->second;
     AggregatedStack folded;
     folded.tid = tid;
     folded.truncated = true;
-    if (depth > 0) folded.frames.assign(s.python, s.python + 1);
+    if (!merged_.empty()) folded.frames.push_back(merged_.front());
     stacks_.push_back(std::move(folded));
     stack_ids_.emplace(key_, stacks_.size() - 1);
     return stacks_.size() - 1;
@@ -45,7 +54,7 @@ size_t Aggregator::stack_index(pid_t tid, const RawSample& s) {
   AggregatedStack stack;
   stack.tid = tid;
   stack.truncated = truncated;
-  stack.frames.assign(s.python, s.python + depth);
+  stack.frames = merged_;
   stacks_.push_back(std::move(stack));
   stack_ids_.emplace(key_, stacks_.size() - 1);
   return stacks_.size() - 1;
@@ -55,7 +64,9 @@ void Aggregator::add_sample(uint32_t thread_index, const RawSample& s) {
   AggregatedThread& thread = threads_[thread_index];
   if (s.idle_before_ns) add_idle(thread_index, s.idle_before_ns);
 
-  size_t index = stack_index(thread.tid, s);
+  if (merge_stacks(s, eval_loop_, &merged_) == MergeResult::kMismatch) ++native_fallbacks_;
+  if (s.flags & kSampleNativeSkipped) ++native_skipped_;
+  size_t index = stack_index(thread.tid, (s.flags & kSampleTruncated) != 0);
   uint64_t* c = stacks_[index].counters.values;
   const uint64_t system = std::min(s.system_ns, s.cpu_ns);
   const uint64_t user = s.cpu_ns - system;
@@ -92,10 +103,9 @@ void Aggregator::add_tail_cpu(uint32_t thread_index, uint64_t cpu_ns) {
   if (thread.last_stack < 0) {
     // Never sampled (it ran less than one interval): keep its CPU, with no frames, so
     // thread totals stay true and the sum over stacks still equals cpu_s.
-    RawSample empty{};
-    empty.flags = kSampleNativePc;  // no Python frame seen: the handler's rule for depth 0
-    thread.last_stack = static_cast<int64_t>(stack_index(thread.tid, empty));
-    thread.last_flags = empty.flags;
+    merged_.clear();
+    thread.last_stack = static_cast<int64_t>(stack_index(thread.tid, false));
+    thread.last_flags = kSampleNativePc;  // no Python frame seen: the handler's rule for depth 0
   }
   thread.cpu_ns += cpu_ns;
   uint64_t* c = stacks_[static_cast<size_t>(thread.last_stack)].counters.values;

@@ -13,6 +13,7 @@
 
 #include "pyrometer/profile_format.h"
 #include "raw_sample.h"
+#include "stack_merge.h"
 
 namespace pyro {
 
@@ -23,7 +24,7 @@ struct StackCounters {
 struct AggregatedStack {
   pid_t tid = 0;
   bool truncated = false;
-  std::vector<PythonFrameRef> frames;  // innermost first
+  std::vector<MixedFrame> frames;  // innermost first
   StackCounters counters;
 };
 
@@ -44,6 +45,9 @@ class Aggregator {
 
   explicit Aggregator(format::Mode mode, uint64_t start_ns) : mode_(mode), start_ns_(start_ns) {}
 
+  // Where the interpreter's eval loop lives, for merging native and Python frames.
+  void set_eval_loop(const PyroCodeRange& range) { eval_loop_ = range; }
+
   uint32_t add_thread(pid_t tid, const std::string& name);
   AggregatedThread& thread(uint32_t index) { return threads_[index]; }
   const std::vector<AggregatedThread>& threads() const { return threads_; }
@@ -58,13 +62,16 @@ class Aggregator {
   const std::vector<AggregatedStack>& stacks() const { return stacks_; }
   uint64_t samples() const { return samples_; }
   uint64_t truncated_stacks() const { return truncated_; }
+  uint64_t native_fallbacks() const { return native_fallbacks_; }
+  uint64_t native_skipped() const { return native_skipped_; }
 
   // CPU used per timeline bucket (all threads).
   uint64_t timeline_bucket_ns() const { return bucket_ns_; }
   const std::vector<uint64_t>& timeline() const { return timeline_; }
 
  private:
-  size_t stack_index(pid_t tid, const RawSample& sample);
+  size_t stack_index(pid_t tid, bool truncated);
+  void append_key(const MixedFrame& f);
   void add_to_timeline(uint64_t at_ns, uint64_t cpu_ns);
 
   format::Mode mode_;
@@ -72,9 +79,13 @@ class Aggregator {
   std::vector<AggregatedThread> threads_;
   std::vector<AggregatedStack> stacks_;
   std::unordered_map<std::string, size_t> stack_ids_;
-  std::string key_;  // reused buffer
+  PyroCodeRange eval_loop_{0, 0};
+  std::vector<MixedFrame> merged_;  // reused buffer: the sample being added, innermost first
+  std::string key_;                 // reused buffer
   uint64_t samples_ = 0;
   uint64_t truncated_ = 0;
+  uint64_t native_fallbacks_ = 0;
+  uint64_t native_skipped_ = 0;
   uint64_t bucket_ns_ = 100'000'000;  // doubles whenever the timeline gets too long
   std::vector<uint64_t> timeline_;
 };

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "cpu_timer.h"
+#include "native_unwind.h"
 #include "safe_access.h"
 
 namespace pyro {
@@ -39,9 +40,11 @@ uint32_t capture_python(RawSample* s) {
   }
   if (depth < 0) depth = 0;
   if (depth > kMaxPythonFrames) depth = kMaxPythonFrames;
+  s->python_entry_mask[0] = s->python_entry_mask[1] = 0;
   for (int i = 0; i < depth; ++i) {
     s->python[i].function_id = g_capture.functions.intern(frames[i]);
     s->python[i].line = frames[i].line;
+    if (frames[i].is_entry) s->python_entry_mask[i / 64] |= uint64_t(1) << (i % 64);
   }
   s->python_depth = static_cast<uint32_t>(depth);
   if (flags & PYRO_WALK_TRUNCATED) s->flags |= kSampleTruncated;
@@ -77,7 +80,14 @@ void on_sample_signal(int, siginfo_t*, void* ucontext) {
     slot->in_handler.store(1, std::memory_order_release);
     // Re-check after publishing in_handler: finish() clears `sampling` then waits for
     // in_handler to drop, so no handler can be inside once it proceeds.
-    if (g_capture.sampling.load(std::memory_order_acquire)) capture_sample(slot, interrupted_pc(ucontext));
+    if (g_capture.sampling.load(std::memory_order_acquire)) {
+      const uint64_t begin = monotonic_ns();
+      capture_sample(slot, interrupted_pc(ucontext));
+      const uint64_t took = monotonic_ns() - begin;
+      const int bucket = took ? 63 - __builtin_clzll(took) : 0;
+      g_capture.capture_durations[bucket < CaptureState::kDurationBuckets ? bucket : CaptureState::kDurationBuckets - 1]
+          .fetch_add(1, std::memory_order_relaxed);
+    }
     slot->in_handler.store(0, std::memory_order_release);
   }
   errno = saved_errno;
@@ -162,6 +172,14 @@ void capture_sample(ThreadSlot* slot, uintptr_t pc) {
   }
   const uint32_t walk_flags = capture_python(s);
   if (is_native_pc(pc, walk_flags, s->python_depth)) s->flags |= kSampleNativePc;
+  s->native_depth = 0;
+  if (g_capture.native) {
+    if (inside_dynamic_loader()) {
+      s->flags |= kSampleNativeSkipped;
+    } else {
+      s->native_depth = static_cast<uint32_t>(capture_native_stack(pc, s->native, kMaxNativeFrames));
+    }
+  }
   slot->ring->commit();
 }
 

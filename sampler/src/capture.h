@@ -24,7 +24,11 @@ struct CaptureState {
   uint64_t interval_ns = 10'000'000;
   std::atomic<const PyroWalker*> walker{nullptr};
   FunctionTable functions;
+  bool native = true;  // capture native stacks too
   std::atomic<uint64_t> signals_without_slot{0};  // threads we never registered
+  // How long captures take: bucket i counts [2^i, 2^(i+1)) ns.
+  static constexpr int kDurationBuckets = 32;
+  std::atomic<uint64_t> capture_durations[kDurationBuckets] = {};
 };
 
 CaptureState& capture_state();

@@ -60,7 +60,8 @@ bool write_all(int fd, const uint8_t* data, size_t size) {
 
 std::vector<uint8_t> ProfileWriter::serialize(const RunInfo& run,
                                               const std::vector<std::pair<std::string, std::string>>& meta,
-                                              const Aggregator& agg, const FunctionTable& functions) {
+                                              const Aggregator& agg, const FunctionTable& functions,
+                                              const ProfileExtras& extras) {
   RecordStream rs;
   for (const auto& [key, value] : meta) {
     ByteWriter& w = rs.begin();
@@ -79,13 +80,16 @@ std::vector<uint8_t> ProfileWriter::serialize(const RunInfo& run,
     w.u64(run.dropped_samples);
     w.u64(agg.truncated_stacks());
     w.u64(functions.lost());
+    w.u64(agg.native_fallbacks());
+    w.u64(agg.native_skipped());
     rs.end(RecordType::kRun);
   }
 
   // Only the functions some stack refers to; ids that cannot be resolved become <unknown>.
   std::set<uint32_t> used;
   for (const AggregatedStack& st : agg.stacks())
-    for (const PythonFrameRef& f : st.frames) used.insert(f.function_id);
+    for (const MixedFrame& f : st.frames)
+      if (f.kind == format::FrameKind::kPython) used.insert(f.function_id);
   for (uint32_t id : used) {
     FunctionInfo info;
     if (!functions.lookup(id, &info)) info = FunctionInfo{"<unknown>", "<unknown>", 0};
@@ -116,9 +120,13 @@ std::vector<uint8_t> ProfileWriter::serialize(const RunInfo& run,
     w.u32(nframes);
     if (st.truncated) w.u8(static_cast<uint8_t>(format::FrameKind::kTruncated));
     for (auto it = st.frames.rbegin(); it != st.frames.rend(); ++it) {  // root first
-      w.u8(static_cast<uint8_t>(format::FrameKind::kPython));
-      w.u32(it->function_id);
-      w.i32(it->line);
+      w.u8(static_cast<uint8_t>(it->kind));
+      if (it->kind == format::FrameKind::kPython) {
+        w.u32(it->function_id);
+        w.i32(it->line);
+      } else {
+        w.u64(it->address);
+      }
     }
     w.u32(format::kStackCounterCount);
     for (uint64_t v : st.counters.values) w.u64(v);
@@ -135,13 +143,32 @@ std::vector<uint8_t> ProfileWriter::serialize(const RunInfo& run,
     }
     rs.end(RecordType::kTimeline);
   }
+  for (const LoadedModule& m : extras.modules) {
+    ByteWriter& w = rs.begin();
+    w.str(m.path);
+    w.u64(m.load_bias);
+    w.str(m.build_id);
+    w.u32(static_cast<uint32_t>(m.executable_ranges.size()));
+    for (const auto& [start, end] : m.executable_ranges) {
+      w.u64(start);
+      w.u64(end);
+    }
+    rs.end(RecordType::kModule);
+  }
+  if (!extras.capture_durations.empty()) {
+    ByteWriter& w = rs.begin();
+    w.u32(static_cast<uint32_t>(extras.capture_durations.size()));
+    for (uint64_t count : extras.capture_durations) w.u64(count);
+    rs.end(RecordType::kCaptureStats);
+  }
   return rs.finish();
 }
 
 std::string ProfileWriter::write(const std::string& path, const RunInfo& run,
                                  const std::vector<std::pair<std::string, std::string>>& meta,
-                                 const Aggregator& agg, const FunctionTable& functions) {
-  std::vector<uint8_t> bytes = serialize(run, meta, agg, functions);
+                                 const Aggregator& agg, const FunctionTable& functions,
+                                 const ProfileExtras& extras) {
+  std::vector<uint8_t> bytes = serialize(run, meta, agg, functions, extras);
   std::string tmp = path + ".tmp." + std::to_string(getpid());
   // 0666 & ~umask: the profile gets the user's usual file permissions.
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);

@@ -12,6 +12,7 @@
 
 #include "aggregator.h"
 #include "function_table.h"
+#include "module_map.h"
 
 namespace pyro {
 
@@ -24,17 +25,25 @@ struct RunInfo {
   uint64_t dropped_samples = 0;
 };
 
+// What the writer needs besides the aggregated tables.
+struct ProfileExtras {
+  std::vector<LoadedModule> modules;        // for symbolizing native frames later
+  std::vector<uint64_t> capture_durations;  // log2-ns histogram of signal-handler times
+};
+
 class ProfileWriter {
  public:
   // Returns an empty string on success, else what went wrong (one line).
   static std::string write(const std::string& path, const RunInfo& run,
                            const std::vector<std::pair<std::string, std::string>>& meta,
-                           const Aggregator& aggregator, const FunctionTable& functions);
+                           const Aggregator& aggregator, const FunctionTable& functions,
+                           const ProfileExtras& extras = {});
 
   // The serialised bytes (exposed for tests).
   static std::vector<uint8_t> serialize(const RunInfo& run,
                                         const std::vector<std::pair<std::string, std::string>>& meta,
-                                        const Aggregator& aggregator, const FunctionTable& functions);
+                                        const Aggregator& aggregator, const FunctionTable& functions,
+                                        const ProfileExtras& extras = {});
 };
 
 }  // namespace pyro

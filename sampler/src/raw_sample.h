@@ -7,6 +7,7 @@
 namespace pyro {
 
 inline constexpr int kMaxPythonFrames = 128;  // deeper stacks keep their innermost frames
+inline constexpr int kMaxNativeFrames = 96;   // deeper native stacks keep their innermost frames
 
 struct PythonFrameRef {
   uint32_t function_id;  // FunctionTable id (or FunctionTable::kLost)
@@ -19,6 +20,7 @@ enum SampleFlags : uint32_t {
   kSampleGilWait = 1u << 2,
   kSampleTruncated = 1u << 3,   // frames beyond kMaxPythonFrames were dropped (at the root)
   kSampleWalkFaulted = 1u << 4, // the walk hit a fault; the Python frames are missing
+  kSampleNativeSkipped = 1u << 5,  // no native unwind: the thread was inside the dynamic loader
 };
 
 struct RawSample {
@@ -29,7 +31,12 @@ struct RawSample {
   uint64_t idle_before_ns;   // wall mode: blocked time to charge to the previous sample's stack
   uint32_t flags;            // SampleFlags
   uint32_t python_depth;
+  uint32_t native_depth;
+  uint64_t python_entry_mask[kMaxPythonFrames / 64];  // bit i: python[i] began its eval-loop call
   PythonFrameRef python[kMaxPythonFrames];  // innermost first
+  uintptr_t native[kMaxNativeFrames];       // innermost (the interrupted PC) first
 };
+
+inline bool is_entry_frame(const RawSample& s, uint32_t i) { return (s.python_entry_mask[i / 64] >> (i % 64)) & 1; }
 
 }  // namespace pyro

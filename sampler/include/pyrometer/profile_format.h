@@ -29,6 +29,10 @@ enum class RecordType : uint32_t {
   kStack = 5,     // u32 pid, u32 tid, u32 nframes, Frame[nframes] (root first),
                   // u32 ncounters, u64 counters[ncounters] (StackCounter order)
   kTimeline = 6,  // u32 count, {u64 t_ns, u64 cpu_ns}[count]: CPU used per timeline bucket
+  kModule = 7,    // str path, u64 load_bias, str build_id (hex, may be empty),
+                  // u32 nranges, {u64 start, u64 end}[nranges]: executable mappings (runtime addresses)
+  kCaptureStats = 8,  // u32 nbuckets, u64 counts[nbuckets]: signal-handler durations,
+                      // bucket i counts captures that took [2^i, 2^(i+1)) ns
   kEnd = 0xFFFF,  // u64 number of records before it
 };
 
@@ -37,8 +41,10 @@ enum class RecordType : uint32_t {
 //   u64 samples, u64 dropped_samples, u64 truncated_stacks, u64 lost_functions
 enum class Mode : uint8_t { kCpu = 0, kWall = 1 };
 
-// Frame := u8 kind, then for kPython: u32 function_id, i32 line; for kNative: u64 address.
-enum class FrameKind : uint8_t { kPython = 0, kNative = 1, kTruncated = 2 };
+// Frame := u8 kind, then for kPython: u32 function_id, i32 line; for kNative and
+// kNativePc: u64 address. kNative addresses are return addresses (symbolize address - 1 to
+// get the call site); kNativePc is the exact interrupted PC (the innermost frame).
+enum class FrameKind : uint8_t { kPython = 0, kNative = 1, kTruncated = 2, kNativePc = 3 };
 
 // Counters of a stack record, in file order. Readers take the first n they know.
 enum StackCounter : uint32_t {

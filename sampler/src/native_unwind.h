@@ -1,0 +1,26 @@
+// Native call stack of the interrupted thread, captured from the signal handler with
+// libunwind (return addresses only, no symbols: those come later, in report/).
+#pragma once
+
+#include <cstdint>
+
+namespace pyro {
+
+// Normal context, once: per-thread caches (libunwind's global cache takes a lock) and a
+// warm-up unwind, whose first call costs 0.1-0.3 ms.
+void prepare_native_unwinding();
+
+// Signal-safe. Writes the interrupted thread's frames, innermost (the interrupted PC)
+// first, into out[0..max) and returns how many; 0 when the unwind did not reach the
+// interrupted frame or when the thread is inside the dynamic loader (see below).
+int capture_native_stack(uintptr_t interrupted_pc, uintptr_t* out, int max);
+
+// libunwind looks up unwind tables with dl_iterate_phdr, which takes the loader's lock: a
+// thread interrupted while it holds that lock (inside dlopen, dlclose, or dl_iterate_phdr
+// itself, e.g. while C++ throws) would deadlock in its own handler. preload/ brackets
+// those calls with these, and such samples keep their Python frames only.
+void enter_dynamic_loader();
+void leave_dynamic_loader();
+bool inside_dynamic_loader();
+
+}  // namespace pyro
