@@ -17,6 +17,7 @@ import sys
 
 _RUN_VARIABLE = "PYROMETER_RUN"
 _agent = None  # the _pyrometer module once started
+_open_when_done = ""  # the HTML report to open in a browser at the end (--open)
 
 
 def _error(message: str) -> None:
@@ -89,13 +90,21 @@ def _finish() -> None:
         sys.stderr.flush()
     except Exception:
         pass
-    agent.finish()
+    status = agent.finish()
+    if _open_when_done and status == 0:
+        try:
+            import webbrowser
+
+            webbrowser.open(f"file://{_open_when_done}")
+        except Exception as exc:
+            _error(f"cannot open the report in a browser ({exc})")
 
 
 def _start() -> None:
-    global _agent
+    global _agent, _open_when_done
     run = json.loads(os.environ.get(_RUN_VARIABLE, "{}"))
     _restore_environment(run)
+    _open_when_done = run.get("open", "")
     try:
         from pyrometer import _pyrometer as agent
     except ImportError as exc:

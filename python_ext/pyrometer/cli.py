@@ -35,6 +35,7 @@ run options:
   --no-native              Python frames only
   --profile-all            attribute to stdlib and site-packages lines too
   -q, --quiet              no terminal summary
+  --open                   open the HTML report in a browser when the program ends
 """
 
 
@@ -59,6 +60,7 @@ class RunOptions:
     native: bool = True
     profile_all: bool = False
     quiet: bool = False
+    open_report: bool = False
     module: str | None = None
     script: str | None = None
     args: list[str] = field(default_factory=list)
@@ -111,6 +113,8 @@ def parse_run(argv: list[str]) -> RunOptions:
             opts.profile_all, i = True, i + 1
         elif name in ("-q", "--quiet"):
             opts.quiet, i = True, i + 1
+        elif name == "--open":
+            opts.open_report, i = True, i + 1
         elif name == "-m":
             opts.module, i = _take_value(argv, i, "-m")
             opts.args = argv[i:]
@@ -192,6 +196,7 @@ def build_run_environment(opts: RunOptions) -> tuple[list[str], dict[str, str]]:
             "profile_all": opts.profile_all,
             "exclude_prefixes": _paths.excluded_prefixes(),
             "report_command": report_command,
+            "open": str(html) if opts.open_report else "",
         }
     )
     python = sys.executable

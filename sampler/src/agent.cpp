@@ -252,9 +252,8 @@ void Agent::drain_loop() {
   while (drain_running_.load(std::memory_order_acquire)) {
     pollfd pfd{wake_fd_, POLLIN, 0};
     poll(&pfd, 1, static_cast<int>(kDrainPeriodNs / 1'000'000));
-    uint64_t ignored;
-    if (::read(wake_fd_, &ignored, sizeof ignored) < 0 && errno != EAGAIN) {
-    }
+    uint64_t wakeups;
+    (void)!::read(wake_fd_, &wakeups, sizeof wakeups);  // non-blocking: just clears the eventfd
     if (terminate_requested_.load(std::memory_order_acquire)) {
       drain_running_.store(false, std::memory_order_release);
       finish();  // on this thread: the terminated thread waits in its handler
