@@ -9,16 +9,21 @@
 
 namespace pyro::report {
 
-std::string HtmlWriter::render() const {
-  JsonOptions options;
-  // The page has no flame graph yet: leave the stacks out to keep it small.
-  options.include_stacks = false;
-  options.sources = &sources_;
+std::string HtmlWriter::render_data() const {
+  HtmlPageOptions options = options_;
   // With "<", ">", "&" escaped the data can never close its <script> element; escaping "/"
   // too keeps URL-looking text from the profiled source out of the file altogether.
   options.escape.escape_slash = true;
-  const std::string data = JsonWriter(profile_, model_).render(options);
+  JsonOptions json;
+  json.include_stacks = true;  // taken apart and bounded by HtmlPageData
+  json.sources = nullptr;      // HtmlPageData embeds source text within its own budget
+  json.escape = options.escape;
+  const std::string document = JsonWriter(profile_, model_).render(json);
+  return HtmlPageData(profile_, model_, &sources_, options).build(document);
+}
 
+std::string HtmlWriter::render() const {
+  const std::string data = render_data();
   // The template is split at its placeholders once, so nothing inserted (the data in
   // particular) is ever searched for placeholders itself.
   const std::string_view page = assets::report_html();

@@ -5,9 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "capture_stats.h"
+#include "hotspots.h"
+
 namespace pyro::report {
 
-using format::FrameKind;
 namespace sc = format;
 
 namespace {
@@ -34,7 +36,7 @@ std::string JsonWriter::render(const JsonOptions& options) const {
   // Memory records do not exist in format version 1 yet: no numbers rather than made-up ones.
   json.key("memory").null();
   write_files(json, options.sources);
-  json.key("native_hotspots").begin_array().end_array();
+  write_native_hotspots(json);
   json.key("leaks").begin_array().end_array();
   if (options.include_stacks) write_stacks(json);
   json.end_object();
@@ -67,6 +69,26 @@ void JsonWriter::write_run(JsonBuilder& json) const {
   json.field("truncated_stacks", truncated);
   json.field("lost_functions", lost_functions);
   json.field("profile_all", profile_.meta_value("profile_all") == "1");
+  // Native stacks (extras): whether they were captured, what could not be, and what the
+  // capture cost in the signal handler.
+  uint64_t native_fallbacks = 0;
+  uint64_t native_skipped = 0;
+  for (const RunInfo& r : profile_.runs) {
+    native_fallbacks += r.native_fallbacks;
+    native_skipped += r.native_skipped;
+  }
+  json.field("native", profile_.meta_value("native") == "1");
+  json.field("native_fallbacks", native_fallbacks);
+  json.field("native_skipped", native_skipped);
+  json.key("capture_ns");
+  if (auto capture = summarize_capture(profile_.capture_histogram)) {
+    json.begin_object();
+    json.field("median", capture->median_ns).field("p90", capture->p90_ns);
+    json.field("p99", capture->p99_ns).field("count", capture->count);
+    json.end_object();
+  } else {
+    json.null();
+  }
   json.key("cpu_timeline").begin_array();
   for (const TimelinePoint& p : profile_.timeline) {
     json.begin_array().value(seconds(p.t_ns)).value(seconds(p.cpu_ns)).end_array();
@@ -150,13 +172,44 @@ void JsonWriter::write_files(JsonBuilder& json, SourceFileCache* sources) const 
   json.end_array();
 }
 
+void JsonWriter::write_native_hotspots(JsonBuilder& json) const {
+  const NativeStacks& native = model_.native();
+  json.key("native_hotspots").begin_array();
+  for (const NativeHotspot& h : compute_native_hotspots(model_)) {
+    json.begin_object();
+    json.field("function", h.function);
+    // SPEC.md makes a hotspot's module a string: "[unknown]" (perf's word) when no module
+    // held the address (stack frames say null there).
+    json.field("module", h.module == SymbolizedAddress::kNoModule ? std::string("[unknown]")
+                                                                   : native.module_path(h.module));
+    json.key("source");
+    const std::string source = h.source();
+    if (source.empty()) {
+      json.null().key("source_path").null();
+    } else {
+      json.value(source).field("source_path", h.source_path);
+    }
+    json.field("self_s", seconds(h.self_ns)).field("total_s", seconds(h.total_ns));
+    json.key("callers").begin_array();
+    for (const NativeHotspot::Caller& c : h.callers) {
+      json.begin_object();
+      json.field("path", model_.files()[c.file].path).field("line", c.line).field("s", seconds(c.ns));
+      json.end_object();
+    }
+    json.end_array();
+    json.end_object();
+  }
+  json.end_array();
+}
+
 void JsonWriter::write_stacks(JsonBuilder& json) const {
   json.key("stacks").begin_array();
-  for (const StackRecord& stack : profile_.stacks) {
+  for (size_t s = 0; s < profile_.stacks.size(); ++s) {
+    const StackRecord& stack = profile_.stacks[s];
     json.begin_object();
     json.field("pid", stack.pid).field("tid", stack.tid);
     json.key("frames").begin_array();
-    for (const Frame& frame : stack.frames) write_frame(json, frame);
+    for (const DisplayFrame& frame : model_.native().frames(s)) write_frame(json, frame);
     json.end_array();
     json.field("cpu_s", seconds(stack.counters.cpu_ns()));
     json.field("wall_s", seconds(stack.counters[sc::kWallNs]));
@@ -167,10 +220,10 @@ void JsonWriter::write_stacks(JsonBuilder& json) const {
   json.end_array();
 }
 
-void JsonWriter::write_frame(JsonBuilder& json, const Frame& frame) const {
+void JsonWriter::write_frame(JsonBuilder& json, const DisplayFrame& frame) const {
   json.begin_object();
   switch (frame.kind) {
-    case FrameKind::kPython: {
+    case DisplayFrame::Kind::kPython: {
       auto fn = profile_.functions.find(frame.function_id);
       json.field("kind", "python");
       if (fn == profile_.functions.end()) {  // the reader rejects these; stay total anyway
@@ -187,11 +240,33 @@ void JsonWriter::write_frame(JsonBuilder& json, const Frame& frame) const {
       }
       break;
     }
-    case FrameKind::kNative:
-      json.field("kind", "native").field("name", fmt::format("0x{:x}", frame.address));
-      json.key("path").null().key("line").null();
-      break;
-    case FrameKind::kTruncated:
+    case DisplayFrame::Kind::kNative: {
+      const NativeFrameInfo& info = model_.native().native_frame(frame.native);
+      const NativeLocation& at = info.location;
+      json.field("kind", "native").field("name", at.function);
+      json.key("path");
+      if (at.path.empty()) {
+        json.null();
+      } else {
+        json.value(at.path);
+      }
+      json.key("line");
+      if (at.line > 0) {
+        json.value(at.line);
+      } else {
+        json.null();
+      }
+      json.key("module");
+      if (info.module == SymbolizedAddress::kNoModule) {
+        json.null();
+      } else {
+        json.value(model_.native().module_path(info.module));
+      }
+      if (at.inlined) json.field("inlined", true);
+      json.end_object();
+      return;
+    }
+    case DisplayFrame::Kind::kTruncated:
       // Frames dropped at the root of a too-deep stack.
       json.field("kind", "python").field("name", "<truncated>");
       json.key("path").null().key("line").null();

@@ -30,8 +30,9 @@ class JsonWriter {
   void write_run(JsonBuilder& json) const;
   void write_threads(JsonBuilder& json) const;
   void write_files(JsonBuilder& json, SourceFileCache* sources) const;
+  void write_native_hotspots(JsonBuilder& json) const;
   void write_stacks(JsonBuilder& json) const;
-  void write_frame(JsonBuilder& json, const Frame& frame) const;
+  void write_frame(JsonBuilder& json, const DisplayFrame& frame) const;
 
   const Profile& profile_;
   const LineModel& model_;

@@ -35,7 +35,15 @@ bool has_anything(const StackCounters& c) {
 
 }  // namespace
 
-LineModel::LineModel(const Profile& profile) : filter_(profile) {
+LineModel::LineModel(const Profile& profile, SymbolSource* symbols)
+    : filter_(profile), wall_mode_(!profile.runs.empty() && profile.run().mode == sc::Mode::kWall) {
+  if (symbols != nullptr) {
+    native_ = std::make_unique<NativeStacks>(profile, *symbols);
+  } else {
+    Symbolizer symbolizer(profile.modules);  // released once the stacks are resolved
+    native_ = std::make_unique<NativeStacks>(profile, symbolizer);
+  }
+
   std::unordered_map<std::string, size_t> file_index;  // by resolved path
   // Per function id: (file index, function totals index), filled lazily.
   std::unordered_map<uint32_t, std::pair<size_t, size_t>> function_slot;
@@ -43,9 +51,11 @@ LineModel::LineModel(const Profile& profile) : filter_(profile) {
   std::vector<std::map<std::pair<std::string, int32_t>, size_t>> function_index;  // per file
 
   charges_.resize(profile.stacks.size());
+  stack_weights_.resize(profile.stacks.size());
   for (size_t s = 0; s < profile.stacks.size(); ++s) {
     const StackRecord& stack = profile.stacks[s];
     const StackCounters& counters = stack.counters;
+    stack_weights_[s] = wall_mode_ ? counters[sc::kWallNs] : counters.cpu_ns();
     total_cpu_ns_ += counters.cpu_ns();
     total_wall_ns_ += counters[sc::kWallNs];
     total_samples_ += counters[sc::kSamples];
@@ -94,7 +104,9 @@ LineModel::LineModel(const Profile& profile) : filter_(profile) {
     }
     FileLines& file = files[slot->second.first];
     FunctionTotals& totals = file.functions[slot->second.second];
-    file.lines[line].add(counters);
+    LineCounters& line_counters = file.lines[line];
+    line_counters.add(counters);
+    if (native_->gil_wait(s)) line_counters.gil_wait_ns += stack_weights_[s];
     file.cpu_ns += counters.cpu_ns();
     file.samples += counters[sc::kSamples];
     totals.cpu_ns += counters.cpu_ns();

@@ -2,16 +2,24 @@
 // are charged to the innermost Python frame that lies in profiled code (ProfiledCodeFilter).
 // Stacks without such a frame are "unattributed": they still count in total_cpu_ns, so
 //   sum over lines of (python + native + system) + unattributed_cpu_ns == total_cpu_ns.
+//
+// The model also owns the stacks as the reports show them (NativeStacks: symbolized native
+// frames, interpreter glue dropped), since a line's gil_wait needs them: a stack whose native
+// frames are in the GIL acquisition path adds its time (wall in wall mode, CPU in cpu mode)
+// to the line's gil_wait_ns, on top of the stack's own gil_wait counter.
 #ifndef PYROMETER_REPORT_LINE_MODEL_H
 #define PYROMETER_REPORT_LINE_MODEL_H
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "code_filter.h"
+#include "native_frames.h"
 #include "profile.h"
+#include "symbolizer.h"
 
 namespace pyro::report {
 
@@ -45,10 +53,19 @@ struct FileLines {
 
 class LineModel {
  public:
-  explicit LineModel(const Profile& profile);
+  // Symbolizes with libdw from the profile's Module records unless symbols is given (tests
+  // pass a fake). The symbols are only used during construction.
+  explicit LineModel(const Profile& profile, SymbolSource* symbols = nullptr);
 
   const std::vector<FileLines>& files() const { return files_; }  // by CPU, descending
   const ProfiledCodeFilter& filter() const { return filter_; }
+  const NativeStacks& native() const { return *native_; }
+  bool wall_mode() const { return wall_mode_; }
+
+  // What a stack weighs in the native views and exports: its CPU, or its wall time in wall
+  // mode. Indexed like Profile::stacks.
+  uint64_t stack_weight(size_t stack) const { return stack_weights_[stack]; }
+  uint64_t total_weight() const { return wall_mode_ ? total_wall_ns_ : total_cpu_ns_; }
 
   uint64_t total_cpu_ns() const { return total_cpu_ns_; }
   uint64_t total_wall_ns() const { return total_wall_ns_; }
@@ -67,6 +84,9 @@ class LineModel {
 
  private:
   ProfiledCodeFilter filter_;
+  std::unique_ptr<NativeStacks> native_;
+  bool wall_mode_ = false;
+  std::vector<uint64_t> stack_weights_;
   std::vector<FileLines> files_;
   std::vector<Charge> charges_;
   uint64_t total_cpu_ns_ = 0;

@@ -24,6 +24,9 @@ struct RunInfo {
   uint64_t dropped_samples = 0;
   uint64_t truncated_stacks = 0;
   uint64_t lost_functions = 0;
+  // Format additions: absent (and 0 here) in files written before native stacks.
+  uint64_t native_fallbacks = 0;  // samples whose native stack could not be merged
+  uint64_t native_skipped = 0;    // samples not unwound (thread inside the dynamic loader)
 };
 
 struct FunctionInfo {
@@ -46,7 +49,25 @@ struct Frame {
   format::FrameKind kind = format::FrameKind::kPython;
   uint32_t function_id = 0;  // kPython only
   int32_t line = 0;          // kPython only; <= 0 when the interpreter did not know it
-  uint64_t address = 0;      // kNative only
+  uint64_t address = 0;      // kNative (a return address) and kNativePc (the exact PC)
+
+  bool is_native() const {
+    return kind == format::FrameKind::kNative || kind == format::FrameKind::kNativePc;
+  }
+};
+
+// An executable mapping range [start, end) at runtime addresses.
+struct AddressRange {
+  uint64_t start = 0;
+  uint64_t end = 0;
+};
+
+// One loaded object of the profiled process (Module record): what the symbolizer needs.
+struct ModuleInfo {
+  std::string path;      // as the process saw it (may be a pseudo name like linux-vdso.so.1)
+  uint64_t load_bias = 0;  // runtime address - ELF virtual address
+  std::string build_id;  // lowercase hex; empty when the object has none
+  std::vector<AddressRange> ranges;  // executable mappings, non-empty ranges only
 };
 
 // The counters of one stack record, indexed by format::StackCounter. Counters the file
@@ -81,6 +102,10 @@ struct Profile {
   std::vector<ThreadInfo> threads;
   std::vector<StackRecord> stacks;
   std::vector<TimelinePoint> timeline;
+  std::vector<ModuleInfo> modules;
+  // Signal-handler durations: capture_histogram[i] counts captures of [2^i, 2^(i+1)) ns.
+  // CaptureStats records (one per process) add up; empty when the file has none.
+  std::vector<uint64_t> capture_histogram;
 
   const RunInfo& run() const { return runs.front(); }
 

@@ -37,6 +37,9 @@ constexpr size_t kRecordHeaderSize = 8;
 // byte alone as the lower bound so the check is valid for every kind.
 constexpr size_t kMinFrameSize = 1;
 constexpr size_t kTimelinePointSize = 16;
+constexpr size_t kAddressRangeSize = 16;
+// Bucket i of CaptureStats stands for [2^i, 2^(i+1)) ns: past 64 the bounds overflow a u64.
+constexpr uint32_t kMaxCaptureBuckets = 64;
 
 [[noreturn]] void corrupt(const std::string& what) {
   throw ProfileError("corrupt profile: " + what);
@@ -55,6 +58,8 @@ class RecordParser {
       case RecordType::kThread: thread(in); break;
       case RecordType::kStack: stack(in); break;
       case RecordType::kTimeline: timeline(in); break;
+      case RecordType::kModule: module(in); break;
+      case RecordType::kCaptureStats: capture_stats(in); break;
       default: return;  // unknown record types are skipped (forward compatibility)
     }
     // Trailing bytes after the known fields are allowed: a newer writer may append fields.
@@ -83,6 +88,8 @@ class RecordParser {
       case RecordType::kThread: return "Thread record";
       case RecordType::kStack: return "Stack record";
       case RecordType::kTimeline: return "Timeline record";
+      case RecordType::kModule: return "Module record";
+      case RecordType::kCaptureStats: return "CaptureStats record";
       default: return "record";
     }
   }
@@ -104,6 +111,9 @@ class RecordParser {
     r.dropped_samples = in.u64();
     r.truncated_stacks = in.u64();
     r.lost_functions = in.u64();
+    // Fields added with native stacks: files written before them end here and stay valid.
+    if (in.remaining() >= sizeof(uint64_t)) r.native_fallbacks = in.u64();
+    if (in.remaining() >= sizeof(uint64_t)) r.native_skipped = in.u64();
     if (in.failed()) return;
     if (mode > static_cast<uint8_t>(fmtspec::Mode::kWall)) {
       corrupt(fmt::format("Run record at offset {} has unknown mode {}", offset_, mode));
@@ -158,7 +168,8 @@ class RecordParser {
           f.line = in.i32();
           break;
         case fmtspec::FrameKind::kNative:
-          f.kind = fmtspec::FrameKind::kNative;
+        case fmtspec::FrameKind::kNativePc:
+          f.kind = static_cast<fmtspec::FrameKind>(kind);
           f.address = in.u64();
           break;
         case fmtspec::FrameKind::kTruncated:
@@ -196,6 +207,47 @@ class RecordParser {
       p.t_ns = in.u64();
       p.cpu_ns = in.u64();
       profile_.timeline.push_back(p);
+    }
+  }
+
+  void module(ByteReader& in) {
+    ModuleInfo m;
+    m.path = in.str();
+    m.load_bias = in.u64();
+    m.build_id = in.str();
+    uint32_t nranges = in.u32();
+    if (in.failed()) return;
+    if (nranges > in.remaining() / kAddressRangeSize) {
+      corrupt(fmt::format("Module record at offset {} claims {} ranges in {} bytes", offset_,
+                          nranges, in.remaining()));
+    }
+    m.ranges.reserve(nranges);
+    for (uint32_t i = 0; i < nranges; ++i) {
+      AddressRange r;
+      r.start = in.u64();
+      r.end = in.u64();
+      if (r.start > r.end) {
+        corrupt(fmt::format("Module record at offset {} has a range that ends before it starts "
+                            "(0x{:x} > 0x{:x})", offset_, r.start, r.end));
+      }
+      if (r.start < r.end) m.ranges.push_back(r);  // an empty mapping maps nothing
+    }
+    if (!in.failed()) profile_.modules.push_back(std::move(m));
+  }
+
+  void capture_stats(ByteReader& in) {
+    uint32_t nbuckets = in.u32();
+    if (in.failed()) return;
+    if (nbuckets > kMaxCaptureBuckets || nbuckets > in.remaining() / sizeof(uint64_t)) {
+      corrupt(fmt::format("CaptureStats record at offset {} claims {} buckets in {} bytes",
+                          offset_, nbuckets, in.remaining()));
+    }
+    std::vector<uint64_t>& histogram = profile_.capture_histogram;
+    if (histogram.size() < nbuckets) histogram.resize(nbuckets, 0);
+    for (uint32_t i = 0; i < nbuckets; ++i) {
+      const uint64_t count = in.u64();
+      // Saturate: one process's counts cannot overflow, but several added up could.
+      histogram[i] = count > UINT64_MAX - histogram[i] ? UINT64_MAX : histogram[i] + count;
     }
   }
 

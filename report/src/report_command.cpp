@@ -9,25 +9,30 @@
 #include <fmt/format.h>
 
 #include "atomic_file.h"
+#include "collapsed_writer.h"
 #include "html_writer.h"
 #include "json_writer.h"
 #include "line_model.h"
 #include "profile_reader.h"
 #include "source_file_cache.h"
+#include "speedscope_writer.h"
+#include "stack_export.h"
 #include "text_summary.h"
 
 namespace pyro::report {
 
 const char kReportUsage[] =
-    "usage: pyrometer-report PROFILE [--json FILE] [--html FILE] [--text] [--summary] "
-    "[--wrote FILE]...\n"
+    "usage: pyrometer-report PROFILE [--json FILE] [--html FILE] [--collapsed FILE] "
+    "[--speedscope FILE] [--text] [--summary] [--wrote FILE]...\n"
     "\n"
     "Reads a pyrometer profile (.pyro) and writes reports from it.\n"
-    "  --json FILE   the JSON export (schema pyrometer/1)\n"
-    "  --html FILE   the self-contained HTML report\n"
-    "  --text        the text summary, on stdout (the default when no output is asked for)\n"
-    "  --summary     the text summary, on stderr\n"
-    "  --wrote FILE  a file to list among the written files in the summary (repeatable)\n";
+    "  --json FILE        the JSON export (schema pyrometer/1)\n"
+    "  --html FILE        the self-contained HTML report\n"
+    "  --collapsed FILE   folded stacks for flamegraph.pl / inferno (weights in microseconds)\n"
+    "  --speedscope FILE  a speedscope profile (https://www.speedscope.app), one per thread\n"
+    "  --text             the text summary, on stdout (the default when no output is asked for)\n"
+    "  --summary          the text summary, on stderr\n"
+    "  --wrote FILE       a file to list among the written files in the summary (repeatable)\n";
 
 CommandLine parse_command_line(const std::vector<std::string>& args) {
   CommandLine cl;
@@ -67,6 +72,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     std::string* target = nullptr;
     if (name == "--json") target = &cl.json_path;
     if (name == "--html") target = &cl.html_path;
+    if (name == "--collapsed") target = &cl.collapsed_path;
+    if (name == "--speedscope") target = &cl.speedscope_path;
     if (target == nullptr && name != "--wrote") {
       throw CommandLineError(fmt::format("unknown option '{}' (see --help)", arg));
     }
@@ -83,7 +90,10 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
   }
   if (cl.help) return cl;
   if (cl.profile.empty()) throw CommandLineError("no profile given (usage: pyrometer-report PROFILE [options])");
-  if (cl.json_path.empty() && cl.html_path.empty() && !cl.text && !cl.summary) cl.text = true;
+  if (cl.json_path.empty() && cl.html_path.empty() && cl.collapsed_path.empty() &&
+      cl.speedscope_path.empty() && !cl.text && !cl.summary) {
+    cl.text = true;
+  }
   return cl;
 }
 
@@ -107,6 +117,17 @@ void run(const CommandLine& cl, std::FILE* out, std::FILE* err) {
   if (!cl.json_path.empty()) {
     write_file_atomically(cl.json_path, JsonWriter(profile, model).render());
     written.push_back(cl.json_path);
+  }
+  if (!cl.collapsed_path.empty() || !cl.speedscope_path.empty()) {
+    const StackExport stacks(profile, model);
+    if (!cl.collapsed_path.empty()) {
+      write_file_atomically(cl.collapsed_path, render_collapsed(stacks));
+      written.push_back(cl.collapsed_path);
+    }
+    if (!cl.speedscope_path.empty()) {
+      write_file_atomically(cl.speedscope_path, render_speedscope(profile, stacks));
+      written.push_back(cl.speedscope_path);
+    }
   }
   TextSummary summary(profile, model, sources);
   TextSummaryOptions options;

@@ -1,5 +1,6 @@
 // The pyrometer-report command line:
-//   pyrometer-report PROFILE [--json FILE] [--html FILE] [--text] [--summary] [--wrote FILE]...
+//   pyrometer-report PROFILE [--json FILE] [--html FILE] [--collapsed FILE] [--speedscope FILE]
+//                    [--text] [--summary] [--wrote FILE]...
 // Kept out of main.cpp so tests can drive it in-process.
 #ifndef PYROMETER_REPORT_REPORT_COMMAND_H
 #define PYROMETER_REPORT_REPORT_COMMAND_H
@@ -20,6 +21,8 @@ struct CommandLine {
   std::string profile;
   std::string json_path;  // empty: no JSON
   std::string html_path;  // empty: no HTML
+  std::string collapsed_path;   // empty: no folded stacks
+  std::string speedscope_path;  // empty: no speedscope file
   bool text = false;      // text summary on stdout
   bool summary = false;   // text summary on stderr
   std::vector<std::string> wrote;  // extra paths the summary lists (e.g. the .pyro)

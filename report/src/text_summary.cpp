@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "hotspots.h"
 #include "json_writer.h"
 #include "path_utils.h"
 
@@ -92,6 +93,41 @@ std::string TextSummary::header_line() const {
                      threads == 1 ? "" : "s", run.mode == format::Mode::kWall ? ", wall mode" : "");
 }
 
+std::string TextSummary::native_section(const TextSummaryOptions& options) const {
+  std::vector<NativeHotspot> hotspots = compute_native_hotspots(model_);
+  size_t shown = 0;
+  while (shown < hotspots.size() && shown < options.top_native && hotspots[shown].self_ns > 0) ++shown;
+  if (shown == 0) return {};
+  hotspots.resize(shown);
+  const char* bold = options.colour ? "\x1b[1m" : "";
+  const char* dim = options.colour ? "\x1b[2m" : "";
+  const char* reset = options.colour ? "\x1b[0m" : "";
+  const bool wall = model_.wall_mode();
+  const double total = static_cast<double>(std::max<uint64_t>(model_.total_weight(), 1));
+  std::vector<std::string> functions;
+  std::vector<std::string> modules;
+  size_t function_width = 8;
+  size_t module_width = 6;
+  for (const NativeHotspot& h : hotspots) {
+    functions.push_back(printable(h.function, 60));
+    modules.push_back(printable(model_.native().module_basename(h.module), 40));
+    if (modules.back().empty()) modules.back() = "?";
+    function_width = std::max(function_width, functions.back().size());
+    module_width = std::max(module_width, modules.back().size());
+  }
+  std::string out =
+      fmt::format("{}Top native functions by self {}{}\n", bold, wall ? "wall time" : "CPU", reset);
+  out += fmt::format("  {}{:>8} {:>6}  {:<{}}  {:<{}}  {}{}\n", dim, "self", "%", "function", function_width,
+                     "module", module_width, "source", reset);
+  for (size_t i = 0; i < hotspots.size(); ++i) {
+    const NativeHotspot& h = hotspots[i];
+    out += fmt::format("  {:>8} {:>6}  {:<{}}  {:<{}}  {}{}{}\n", seconds_text(h.self_ns),
+                       fmt::format("{:.1f}%", 100.0 * static_cast<double>(h.self_ns) / total), functions[i],
+                       function_width, modules[i], module_width, dim, printable(h.source(), 60), reset);
+  }
+  return out;
+}
+
 std::string TextSummary::render(const TextSummaryOptions& options) const {
   const char* bold = options.colour ? "\x1b[1m" : "";
   const char* dim = options.colour ? "\x1b[2m" : "";
@@ -165,6 +201,8 @@ std::string TextSummary::render(const TextSummaryOptions& options) const {
                        100.0 * static_cast<double>(model_.unattributed_cpu_ns()) / total_cpu, reset));
     }
   }
+
+  out += native_section(options);
 
   if (!options.written_files.empty()) {
     line(fmt::format("{}Wrote{}", bold, reset));

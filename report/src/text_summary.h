@@ -1,5 +1,6 @@
 // The short terminal summary: one header line, the hottest lines by CPU with their source,
-// and the files that were written.
+// the hottest native functions (when the profile has native stacks), and the files that
+// were written.
 #ifndef PYROMETER_REPORT_TEXT_SUMMARY_H
 #define PYROMETER_REPORT_TEXT_SUMMARY_H
 
@@ -15,6 +16,7 @@ namespace pyro::report {
 
 struct TextSummaryOptions {
   size_t top_lines = 10;
+  size_t top_native = 5;                 // "Top native functions" rows (by self time)
   bool colour = false;                   // minimal ANSI: bold headings, dim details
   std::vector<std::string> written_files;  // listed at the end, in this order
 };
@@ -29,6 +31,7 @@ class TextSummary {
  private:
   std::string header_line() const;
   std::string display_path(const std::string& path) const;
+  std::string native_section(const TextSummaryOptions& options) const;
 
   const Profile& profile_;
   const LineModel& model_;

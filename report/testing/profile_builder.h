@@ -22,7 +22,12 @@ struct FrameSpec {
 inline FrameSpec py(uint32_t function_id, int32_t line) {
   return {format::FrameKind::kPython, function_id, line, 0};
 }
+// A native return address (the call site is address - 1).
 inline FrameSpec native(uint64_t address) { return {format::FrameKind::kNative, 0, 0, address}; }
+// The exact interrupted PC (the innermost native frame).
+inline FrameSpec native_pc(uint64_t address) {
+  return {format::FrameKind::kNativePc, 0, 0, address};
+}
 inline FrameSpec truncated() { return {format::FrameKind::kTruncated, 0, 0, 0}; }
 
 // Stack counters in file order: samples, cpu_python_ns, cpu_native_ns, cpu_system_ns,
@@ -50,6 +55,17 @@ struct RunSpec {
   uint64_t dropped_samples = 0;
   uint64_t truncated_stacks = 0;
   uint64_t lost_functions = 0;
+  // The fields added with native stacks; false writes a Run record as older files have it.
+  bool with_native_counts = true;
+  uint64_t native_fallbacks = 0;
+  uint64_t native_skipped = 0;
+};
+
+struct ModuleSpec {
+  std::string path;
+  uint64_t load_bias = 0;
+  std::string build_id;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;  // [start, end)
 };
 
 class ProfileBuilder {
@@ -74,6 +90,10 @@ class ProfileBuilder {
     w.u64(r.dropped_samples);
     w.u64(r.truncated_stacks);
     w.u64(r.lost_functions);
+    if (r.with_native_counts) {
+      w.u64(r.native_fallbacks);
+      w.u64(r.native_skipped);
+    }
     return record(Type::kRun, w);
   }
 
@@ -110,7 +130,7 @@ class ProfileBuilder {
       if (f.kind == format::FrameKind::kPython) {
         w.u32(f.function_id);
         w.i32(f.line);
-      } else if (f.kind == format::FrameKind::kNative) {
+      } else if (f.kind == format::FrameKind::kNative || f.kind == format::FrameKind::kNativePc) {
         w.u64(f.address);
       }
     }
@@ -132,6 +152,26 @@ class ProfileBuilder {
       w.u64(cpu);
     }
     return record(Type::kTimeline, w);
+  }
+
+  ProfileBuilder& module(const ModuleSpec& m) {
+    format::ByteWriter w;
+    w.str(m.path);
+    w.u64(m.load_bias);
+    w.str(m.build_id);
+    w.u32(static_cast<uint32_t>(m.ranges.size()));
+    for (const auto& [start, end] : m.ranges) {
+      w.u64(start);
+      w.u64(end);
+    }
+    return record(Type::kModule, w);
+  }
+
+  ProfileBuilder& capture_stats(const std::vector<uint64_t>& buckets) {
+    format::ByteWriter w;
+    w.u32(static_cast<uint32_t>(buckets.size()));
+    for (uint64_t count : buckets) w.u64(count);
+    return record(Type::kCaptureStats, w);
   }
 
   // Any record, with a payload given as bytes.

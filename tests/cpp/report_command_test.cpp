@@ -180,6 +180,28 @@ TEST_F(report_CommandTest, BadCommandLines) {
   EXPECT_NE(out_.find("usage: pyrometer-report"), std::string::npos);
 }
 
+TEST_F(report_CommandTest, WritesFlameGraphExports) {
+  const std::string folded = dir_ + "/p.folded";
+  const std::string speedscope = dir_ + "/p.speedscope.json";
+  ASSERT_EQ(run({profile_, "--collapsed", folded, "--speedscope=" + speedscope}), 0) << err_;
+  EXPECT_TRUE(out_.empty()) << "an export alone prints no summary";
+  // 0x55 lies in no module: kept, named by its address.
+  EXPECT_EQ(slurp(folded),
+            "MainThread (100);<module> (app.py:6) 300000\n"
+            "MainThread (100);<module> (app.py:7);work (app.py:4);"
+            "dumps (/usr/lib/python3.11/json/__init__.py:231);0x55 600000\n");
+  const Json doc = Json::parse(slurp(speedscope));
+  EXPECT_EQ(doc["profiles"].items.size(), 1u);
+  EXPECT_EQ(doc["profiles"][0]["name"].text, "MainThread");
+  EXPECT_DOUBLE_EQ(doc["profiles"][0]["endValue"].number, 0.9);
+  EXPECT_EQ(files_in_dir(), (std::vector<std::string>{"app.py", "p.folded", "p.pyro", "p.speedscope.json"}));
+
+  EXPECT_EQ(run({profile_, "--collapsed"}), 2);
+  expect_one_error_line("--collapsed needs a file name");
+  EXPECT_EQ(run({profile_, "--speedscope", dir_ + "/missing-dir/s.json"}), 2);
+  expect_one_error_line("cannot write");
+}
+
 TEST(report_CommandLine, Parses) {
   const CommandLine cl = parse_command_line({"p.pyro", "--wrote", "a", "--wrote=b", "--html", "h", "--summary"});
   EXPECT_EQ(cl.profile, "p.pyro");
@@ -188,6 +210,10 @@ TEST(report_CommandLine, Parses) {
   EXPECT_TRUE(cl.summary);
   EXPECT_FALSE(cl.text);
   EXPECT_EQ(parse_command_line({"--", "-odd.pyro"}).profile, "-odd.pyro");
+  const CommandLine exports = parse_command_line({"p.pyro", "--collapsed", "c", "--speedscope=s"});
+  EXPECT_EQ(exports.collapsed_path, "c");
+  EXPECT_EQ(exports.speedscope_path, "s");
+  EXPECT_FALSE(exports.text);
 }
 
 }  // namespace

@@ -9,17 +9,22 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "report_command.h"
+#include "testing/mini_json.h"
 #include "testing/profile_builder.h"
 
 namespace pyro::report {
 namespace {
 
 using testing::Counters;
+using testing::Json;
+using testing::native;
+using testing::native_pc;
 using testing::ProfileBuilder;
 using testing::py;
 
@@ -58,9 +63,13 @@ class report_HtmlBrowserTest : public ::testing::Test {
     ProfileBuilder b;
     b.meta("argv", "app.py\x1f<b>bold</b>").meta("cwd", dir_).meta("python_version", "3.11.7").run();
     b.function(1, "app.py", "<module>", 1);
+    b.function(2, "app.py", "crunch", 3);
     b.thread(1, 1, "MainThread", 60'000'000, 0, 6);
+    b.thread(1, 2, "cruncher", 30'000'000, 0, 3);
     b.stack(1, 1, {py(1, 5)}, Counters{4, 40'000'000, 0, 0, 0, 40'000'000, 0});
     b.stack(1, 1, {py(1, 200)}, Counters{2, 10'000'000, 10'000'000, 0, 0, 20'000'000, 0});
+    // A thread running C code under app.py:4 (native frames stay addresses: no modules).
+    b.stack(1, 2, {py(1, 150), py(2, 4), native(0xabc0), native_pc(0xdef0)}, Counters{3, 0, 25'000'000, 5'000'000, 0, 0, 0});
     const std::vector<uint8_t> bytes = b.bytes();
     std::ofstream(dir_ + "/p.pyro", std::ios::binary)
         .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
@@ -106,6 +115,81 @@ TEST_F(report_HtmlBrowserTest, DrawsWithoutErrorsOrFetches) {
   EXPECT_EQ(dom.find("<img src=\"x\""), std::string::npos);
   EXPECT_EQ(dom.find("<b>bold"), std::string::npos);
   EXPECT_EQ(dom.find("<title>pwned"), std::string::npos);
+}
+
+// What the page's self-test (report.html#pyro-selftest) wrote into the DOM.
+Json selftest_result(const std::string& dom) {
+  const std::string open = "<pre id=\"pyro-selftest\">";
+  const size_t start = dom.rfind(open);
+  EXPECT_NE(start, std::string::npos) << "the self-test did not run to its end";
+  if (start == std::string::npos) return Json{};
+  const size_t end = dom.find("</pre>", start);
+  std::string text = dom.substr(start + open.size(), end - start - open.size());
+  std::string plain;
+  for (size_t i = 0; i < text.size(); ++i) {  // the DOM serializer escapes these in text
+    bool replaced = false;
+    for (const auto& [entity, ch] : {std::pair<const char*, const char*>{"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}, {"&nbsp;", "\u00a0"}}) {
+      if (text.compare(i, std::strlen(entity), entity) == 0) {
+        plain += ch;
+        i += std::strlen(entity) - 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) plain += text[i];
+  }
+  return Json::parse(plain);
+}
+
+TEST_F(report_HtmlBrowserTest, SelfTestDrivesSortZoomSearchDetailAndThreads) {
+  const std::string dom = load("#pyro-selftest&zoom=%5Ecrunch%24&search=%5E0x&thread=cruncher");
+  EXPECT_EQ(console_.find("CONSOLE"), std::string::npos) << console_;
+  const Json r = selftest_result(dom);
+  ASSERT_EQ(r.type, Json::kObject);
+  EXPECT_TRUE(r["errors"].items.empty());
+  EXPECT_TRUE(r["resources"].items.empty());
+  EXPECT_EQ(r["pwned"].type, Json::kNull);
+  EXPECT_EQ(r["sort"]["after_click_order"].text, "ascending");
+  EXPECT_TRUE(r["zoom"]["zoomed"].boolean);
+  EXPECT_GE(r["zoom"]["after"].number, r["zoom"]["svg_width"].number - 1);
+  // The native frames carry 30 of the 90 ms.
+  EXPECT_NEAR(r["search"]["share"].number, 1.0 / 3, 1e-6);
+  EXPECT_GE(r["search"]["highlighted"].number, 2);
+  EXPECT_EQ(r["threads"]["picked"].text, "cruncher");
+  ASSERT_EQ(r["threads"]["filtered"].items.size(), 1u);
+  EXPECT_EQ(r["threads"]["filtered"][0].text, "app.py:4");
+}
+
+TEST_F(report_HtmlBrowserTest, LineDetailShowsCallersAndNativeCode) {
+  // The self-test opens the first highlighted line in source order: app.py:4, whose time is
+  // all in the native code it calls.
+  const Json r = selftest_result(load("#pyro-selftest"));
+  ASSERT_EQ(r.type, Json::kObject);
+  const Json& detail = r["detail"];
+  EXPECT_EQ(detail["line"].text, "L0-4");
+  ASSERT_EQ(detail["callers"].items.size(), 1u);
+  EXPECT_NE(detail["callers"][0].text.find("<module> (app.py:150)"), std::string::npos) << detail["callers"][0].text;
+  EXPECT_NE(detail["natives"].text.find("0x"), std::string::npos) << detail["natives"].text;
+  EXPECT_EQ(detail["natives"].text.find("No native frames"), std::string::npos);
+  EXPECT_TRUE(detail["closed"].boolean);
+}
+
+TEST_F(report_HtmlBrowserTest, AnEmptyProfileDrawsToo) {
+  ProfileBuilder b;
+  b.meta("argv", "idle.py").meta("cwd", dir_).run();
+  const std::vector<uint8_t> bytes = b.bytes();
+  std::ofstream(dir_ + "/p.pyro", std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  std::FILE* sink = std::tmpfile();
+  ASSERT_EQ(run_report_command({dir_ + "/p.pyro", "--html", dir_ + "/p.html"}, sink, sink), 0);
+  std::fclose(sink);
+  const std::string dom = load("#pyro-selftest");
+  EXPECT_EQ(console_.find("CONSOLE"), std::string::npos) << console_;
+  const Json r = selftest_result(dom);
+  ASSERT_EQ(r.type, Json::kObject);
+  EXPECT_TRUE(r["errors"].items.empty());
+  EXPECT_NE(dom.find("No samples landed in profiled code"), std::string::npos);
+  EXPECT_NE(dom.find("No stack has any CPU time"), std::string::npos);
 }
 
 TEST_F(report_HtmlBrowserTest, FragmentRevealsAFoldedLine) {

@@ -91,18 +91,25 @@ TEST_F(report_HtmlWriterTest, SourceTextCannotBreakOutOfTheDataScript) {
   const Json data = embedded_data(html);
   EXPECT_EQ(data["schema"].text, "pyrometer/1");
   EXPECT_EQ(data["program"][1].text, "https://example.net/</script>");
-  const Json& file = data["files"][0];
-  EXPECT_EQ(file["path"].text, source_);
-  ASSERT_EQ(file["source"].items.size(), 3u);
-  EXPECT_EQ(file["source"][1].text, "x = '</script><script>alert(1)</script>'");
-  EXPECT_EQ(file["source"][0].text, "# see https://example.com/docs and http://example.org");
+  EXPECT_EQ(data["files"][0]["path"].text, source_);
+  const Json& source = data["page"]["sources"][0];
+  EXPECT_EQ(source["path"].text, source_);
+  EXPECT_FALSE(source["partial"].boolean);
+  ASSERT_EQ(source["chunks"].items.size(), 1u);
+  EXPECT_EQ(source["chunks"][0][0].number, 1);
+  const Json& lines = source["chunks"][0][1];
+  ASSERT_EQ(lines.items.size(), 3u);
+  EXPECT_EQ(lines[1].text, "x = '</script><script>alert(1)</script>'");
+  EXPECT_EQ(lines[0].text, "# see https://example.com/docs and http://example.org");
+  // The stacks are in the page's own bounded form, not the export's.
   EXPECT_FALSE(data.has("stacks"));
+  EXPECT_EQ(data["page"]["stacks"].items.size(), 2u);
 }
 
 TEST_F(report_HtmlWriterTest, UnreadableSourceIsNull) {
   std::remove(source_.c_str());
   const Json data = embedded_data(render());
-  EXPECT_EQ(data["files"][0]["source"].type, Json::kNull);
+  EXPECT_EQ(data["page"]["sources"][0]["chunks"].type, Json::kNull);
   EXPECT_EQ(data["files"][0]["lines"].items.size(), 2u);
 }
 
@@ -111,6 +118,15 @@ TEST(report_Assets, ScriptAndStyleAreSafeToInline) {
   const std::string css(assets::report_css());
   const std::string page(assets::report_html());
   EXPECT_GT(js.size(), 1000u);
+  // Every script is joined in, in order, the page's entry point last.
+  size_t at = 0;
+  for (const char* name : {"util.js", "model.js", "tables.js", "charts.js", "flamegraph.js", "lineview.js",
+                           "panels.js", "selftest.js", "report.js"}) {
+    const size_t found = js.find(std::string("// ---- ") + name + " ----");
+    ASSERT_NE(found, std::string::npos) << name;
+    EXPECT_GE(found, at) << name;
+    at = found;
+  }
   EXPECT_GT(css.size(), 500u);
   EXPECT_EQ(js.find("</script"), std::string::npos);
   EXPECT_EQ(css.find("</style"), std::string::npos);

@@ -33,7 +33,7 @@ def numpy_work():
 hotmod.burn(60_000_000)  # HOTMOD_LINE
 qsort_with_python_comparator()
 numpy_work()
-hotmod.burn_in_c_thread(40_000_000)  # CTHREAD_LINE
+hotmod.burn_in_c_thread(120_000_000)  # CTHREAD_LINE
 time.sleep(0.05)
 lib = ctypes.CDLL(sys.argv[1] + "/libdlhot.so")  # loaded long after profiling started
 lib.dl_hot_function.restype = ctypes.c_double
