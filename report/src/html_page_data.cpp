@@ -80,6 +80,12 @@ StackTable scan_stacks(std::string_view stacks_json) {
       else if (key == "wall_s") stack.counters[kWallUs] = us_from_s(json_scan::to_double(value));
       else if (key == "alloc_bytes") stack.counters[kAllocBytes] = json_scan::to_u64(value);
       else if (key == "samples") stack.counters[kSamples] = json_scan::to_u64(value);
+      // Documents from this json_writer carry the split themselves (keys after cpu_s).
+      else if (key == "cpu_python_s") stack.counters[kCpuPythonUs] = us_from_s(json_scan::to_double(value));
+      else if (key == "cpu_native_s") stack.counters[kCpuNativeUs] = us_from_s(json_scan::to_double(value));
+      else if (key == "cpu_system_s") stack.counters[kCpuSystemUs] = us_from_s(json_scan::to_double(value));
+      else if (key == "gil_held_s") stack.counters[kGilHeldUs] = us_from_s(json_scan::to_double(value));
+      else if (key == "gil_wait_s") stack.counters[kGilWaitUs] = us_from_s(json_scan::to_double(value));
       else if (key == "charged_frame" && value != "null") stack.charged = static_cast<int32_t>(json_scan::to_i64(value));
       else if (key == "frames") {
         json_scan::for_each_item(value, [&](std::string_view frame) {

@@ -208,16 +208,43 @@ void JsonWriter::write_stacks(JsonBuilder& json) const {
     const StackRecord& stack = profile_.stacks[s];
     json.begin_object();
     json.field("pid", stack.pid).field("tid", stack.tid);
+    const std::vector<DisplayFrame>& frames = model_.native().frames(s);
     json.key("frames").begin_array();
-    for (const DisplayFrame& frame : model_.native().frames(s)) write_frame(json, frame);
+    for (const DisplayFrame& frame : frames) write_frame(json, frame);
     json.end_array();
     json.field("cpu_s", seconds(stack.counters.cpu_ns()));
     json.field("wall_s", seconds(stack.counters[sc::kWallNs]));
     json.field("alloc_bytes", uint64_t{0});
     json.field("samples", stack.counters[sc::kSamples]);
+    // Extras: the split the line table got from this stack, and which frame it charged.
+    json.field("cpu_python_s", seconds(stack.counters[sc::kCpuPythonNs]));
+    json.field("cpu_native_s", seconds(stack.counters[sc::kCpuNativeNs]));
+    json.field("cpu_system_s", seconds(stack.counters[sc::kCpuSystemNs]));
+    json.field("gil_held_s", seconds(stack.counters[sc::kGilHeldNs]));
+    const uint64_t gil_wait = stack.counters[sc::kGilWaitNs] +
+                              (model_.native().gil_wait(s) ? model_.stack_weight(s) : 0);
+    json.field("gil_wait_s", seconds(gil_wait));
+    json.key("charged_frame");
+    const int64_t charged = charged_frame(s, frames);
+    if (charged >= 0) {
+      json.value(charged);
+    } else {
+      json.null();
+    }
     json.end_object();
   }
   json.end_array();
+}
+
+int64_t JsonWriter::charged_frame(size_t stack, const std::vector<DisplayFrame>& frames) const {
+  // The innermost Python frame in profiled code: the same rule the line table used.
+  if (model_.charges()[stack].file == LineModel::kUnattributed) return -1;
+  for (size_t i = frames.size(); i-- > 0;) {
+    if (frames[i].kind != DisplayFrame::Kind::kPython) continue;
+    auto fn = profile_.functions.find(frames[i].function_id);
+    if (fn != profile_.functions.end() && model_.filter().is_profiled(fn->second.path)) return static_cast<int64_t>(i);
+  }
+  return -1;
 }
 
 void JsonWriter::write_frame(JsonBuilder& json, const DisplayFrame& frame) const {

@@ -32,6 +32,7 @@ class JsonWriter {
   void write_files(JsonBuilder& json, SourceFileCache* sources) const;
   void write_native_hotspots(JsonBuilder& json) const;
   void write_stacks(JsonBuilder& json) const;
+  int64_t charged_frame(size_t stack, const std::vector<DisplayFrame>& frames) const;
   void write_frame(JsonBuilder& json, const DisplayFrame& frame) const;
 
   const Profile& profile_;
