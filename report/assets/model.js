@@ -198,7 +198,7 @@ function buildModel(data) {
   M.nativeHotspots = (metric) => {
     const byFunction = new Map();
     for (const s of M.stacksInView()) {
-      const v = stackValue(s, metric);
+      const v = stackValue(s, metric === 'cpu' ? 'native-cpu' : metric);
       if (!(v > 0)) continue;
       const seen = new Set();
       const at = M.chargedLine(s.charged);
@@ -227,6 +227,8 @@ function buildModel(data) {
 function stackValue(s, metric) {
   switch (metric) {
     case 'cpu': return (s.c[C_PY] + s.c[C_NAT] + s.c[C_SYS]) / 1e6;
+    // What native hotspots are made of (as in report/src/hotspots.h): native + system CPU.
+    case 'native-cpu': return (s.c[C_NAT] + s.c[C_SYS]) / 1e6;
     case 'wall': return s.c[C_WALL] / 1e6;
     case 'alloc': return s.c[C_ALLOC];
     default: return s.c[C_SAMPLES];

@@ -62,7 +62,7 @@ std::vector<NativeHotspot> compute_native_hotspots(const LineModel& model, const
 
   const size_t stack_count = model.charges().size();
   for (size_t s = 0; s < stack_count; ++s) {
-    const uint64_t weight = model.stack_weight(s);
+    const uint64_t weight = model.native_weight(s);
     if (weight == 0) continue;
     const std::vector<DisplayFrame>& frames = native.frames(s);
     const LineModel::Charge& charge = model.charges()[s];

@@ -3,7 +3,9 @@
 // interpreter glue between Python frames never shows, while interpreter work on the leaf
 // side does (a sorted() call shows list_sort_impl).
 //
-// Per function (name + module), with w = a stack's weight (CPU; wall time in wall mode):
+// Per function (name + module), with w = a stack's native weight: its native + system CPU
+// (the interpreter running bytecode through helpers such as PyLong_FromLong is Python time,
+// not a native hotspot); all of its wall time in wall mode:
 //   self_ns  = sum of w over stacks whose leaf is native and whose innermost logical frame is
 //              this function;
 //   total_ns = sum of w over stacks that contain it (once per stack, however often);

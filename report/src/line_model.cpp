@@ -52,10 +52,12 @@ LineModel::LineModel(const Profile& profile, SymbolSource* symbols)
 
   charges_.resize(profile.stacks.size());
   stack_weights_.resize(profile.stacks.size());
+  native_weights_.resize(profile.stacks.size());
   for (size_t s = 0; s < profile.stacks.size(); ++s) {
     const StackRecord& stack = profile.stacks[s];
     const StackCounters& counters = stack.counters;
     stack_weights_[s] = wall_mode_ ? counters[sc::kWallNs] : counters.cpu_ns();
+    native_weights_[s] = wall_mode_ ? counters[sc::kWallNs] : counters[sc::kCpuNativeNs] + counters[sc::kCpuSystemNs];
     total_cpu_ns_ += counters.cpu_ns();
     total_wall_ns_ += counters[sc::kWallNs];
     total_samples_ += counters[sc::kSamples];

@@ -65,6 +65,9 @@ class LineModel {
   // What a stack weighs in the native views and exports: its CPU, or its wall time in wall
   // mode. Indexed like Profile::stacks.
   uint64_t stack_weight(size_t stack) const { return stack_weights_[stack]; }
+  // The part of a stack's weight spent outside the interpreter's bytecode execution
+  // (native + system CPU; all of it in wall mode): what native hotspots are made of.
+  uint64_t native_weight(size_t stack) const { return native_weights_[stack]; }
   uint64_t total_weight() const { return wall_mode_ ? total_wall_ns_ : total_cpu_ns_; }
 
   uint64_t total_cpu_ns() const { return total_cpu_ns_; }
@@ -87,6 +90,7 @@ class LineModel {
   std::unique_ptr<NativeStacks> native_;
   bool wall_mode_ = false;
   std::vector<uint64_t> stack_weights_;
+  std::vector<uint64_t> native_weights_;
   std::vector<FileLines> files_;
   std::vector<Charge> charges_;
   uint64_t total_cpu_ns_ = 0;
