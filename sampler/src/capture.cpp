@@ -174,10 +174,11 @@ void capture_sample(ThreadSlot* slot, uintptr_t pc) {
   if (is_native_pc(pc, walk_flags, s->python_depth)) s->flags |= kSampleNativePc;
   s->native_depth = 0;
   if (g_capture.native) {
-    if (inside_dynamic_loader()) {
+    const int depth = capture_native_stack(pc, s->native, kMaxNativeFrames);
+    if (depth == kSkippedInLoader) {
       s->flags |= kSampleNativeSkipped;
     } else {
-      s->native_depth = static_cast<uint32_t>(capture_native_stack(pc, s->native, kMaxNativeFrames));
+      s->native_depth = static_cast<uint32_t>(depth);
     }
   }
   slot->ring->commit();

@@ -11,7 +11,6 @@ constexpr int kHandlerFrames = 8;  // our own frames above the signal frame, at 
 
 void enter_dynamic_loader() { ++t_loader_depth; }
 void leave_dynamic_loader() { --t_loader_depth; }
-bool inside_dynamic_loader() { return t_loader_depth > 0; }
 
 void prepare_native_unwinding() {
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
@@ -20,7 +19,8 @@ void prepare_native_unwinding() {
 }
 
 int capture_native_stack(uintptr_t interrupted_pc, uintptr_t* out, int max) {
-  if (t_loader_depth > 0 || max <= 0) return 0;
+  if (t_loader_depth > 0) return kSkippedInLoader;
+  if (max <= 0) return 0;
   // unw_backtrace starts in this handler; the interrupted frames follow the kernel's
   // signal frame. Unwind into a buffer with room for our own frames, then keep
   // everything from the interrupted PC on.

@@ -12,7 +12,8 @@ void prepare_native_unwinding();
 
 // Signal-safe. Writes the interrupted thread's frames, innermost (the interrupted PC)
 // first, into out[0..max) and returns how many; 0 when the unwind did not reach the
-// interrupted frame or when the thread is inside the dynamic loader (see below).
+// interrupted frame; kSkippedInLoader when the thread is inside the dynamic loader (below).
+inline constexpr int kSkippedInLoader = -1;
 int capture_native_stack(uintptr_t interrupted_pc, uintptr_t* out, int max);
 
 // libunwind looks up unwind tables with dl_iterate_phdr, which takes the loader's lock: a
@@ -21,6 +22,5 @@ int capture_native_stack(uintptr_t interrupted_pc, uintptr_t* out, int max);
 // those calls with these, and such samples keep their Python frames only.
 void enter_dynamic_loader();
 void leave_dynamic_loader();
-bool inside_dynamic_loader();
 
 }  // namespace pyro
