@@ -1,0 +1,1 @@
+"""The benchmark harness: suites, tool adapters, and the docs writer (see bench/bench.py)."""

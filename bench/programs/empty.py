@@ -1,0 +1,1 @@
+"""An empty program: the fixed cost of starting and finishing under each tool."""
