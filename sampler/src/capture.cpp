@@ -130,7 +130,12 @@ void capture_sample(ThreadSlot* slot, uintptr_t pc) {
   getrusage(RUSAGE_THREAD, &ru);
   const uint64_t user_now = timeval_ns(ru.ru_utime), system_now = timeval_ns(ru.ru_stime);
 
-  const uint64_t cpu = cpu_now > slot->last_cpu_ns ? cpu_now - slot->last_cpu_ns : 0;
+  // CPU mode: the sample stands for the CPU up to the expiry point that fired (see
+  // account_and_rearm_cpu_timer); wall mode: up to now.
+  const uint64_t accounted_to = g_capture.mode == format::Mode::kCpu
+                                    ? account_and_rearm_cpu_timer(slot, cpu_now, g_capture.interval_ns)
+                                    : cpu_now;
+  const uint64_t cpu = accounted_to > slot->last_cpu_ns ? accounted_to - slot->last_cpu_ns : 0;
   // The kernel's user/system split (tick-sampled, then scaled to the precise runtime)
   // applied to this sample's precise CPU delta.
   uint64_t du, ds;
@@ -144,13 +149,11 @@ void capture_sample(ThreadSlot* slot, uintptr_t pc) {
   const uint64_t system = (du + ds) ? static_cast<uint64_t>(static_cast<double>(cpu) * ds / (du + ds)) : 0;
   const uint64_t wall = slot->last_wall_ns && now > slot->last_wall_ns ? now - slot->last_wall_ns : 0;
 
-  slot->last_cpu_ns = cpu_now;
+  if (accounted_to > slot->last_cpu_ns) slot->last_cpu_ns = accounted_to;
   slot->last_user_ns = user_now;
   slot->last_system_ns = system_now;
   slot->have_rusage_baseline = true;
   slot->last_wall_ns = now;
-
-  if (g_capture.mode == format::Mode::kCpu) rearm_cpu_timer(slot, g_capture.interval_ns);
 
   RawSample* s = slot->ring->reserve();
   if (!s) {

@@ -37,8 +37,10 @@ bool create_cpu_timer(ThreadSlot* slot, uint64_t interval_ns, std::string* error
     return false;
   }
   slot->timer = timer;
-  itimerspec spec = make_spec(jittered_interval(slot->rng_state, interval_ns), interval_ns);
-  if (timer_settime(timer, 0, &spec, nullptr) != 0) {
+  const uint64_t first = slot->last_cpu_ns + jittered_interval(slot->rng_state, interval_ns);
+  itimerspec spec = make_spec(first, interval_ns);
+  slot->armed_expiry_cpu_ns = first;
+  if (timer_settime(timer, TIMER_ABSTIME, &spec, nullptr) != 0) {
     *error = std::string("timer_settime: ") + std::strerror(errno);
     timer_delete(timer);
     return false;
@@ -47,10 +49,19 @@ bool create_cpu_timer(ThreadSlot* slot, uint64_t interval_ns, std::string* error
   return true;
 }
 
-void rearm_cpu_timer(ThreadSlot* slot, uint64_t interval_ns) {
-  if (!slot->has_timer.load(std::memory_order_acquire)) return;
-  itimerspec spec = make_spec(jittered_interval(slot->rng_state, interval_ns), interval_ns);
-  timer_settime(slot->timer, 0, &spec, nullptr);
+uint64_t account_and_rearm_cpu_timer(ThreadSlot* slot, uint64_t cpu_now_ns, uint64_t interval_ns) {
+  uint64_t point = slot->armed_expiry_cpu_ns;
+  if (point == 0 || point > cpu_now_ns || interval_ns == 0) {
+    point = cpu_now_ns;  // not our expiry (e.g. a signal sent by someone else): up to now
+  } else {
+    point += (cpu_now_ns - point) / interval_ns * interval_ns;
+  }
+  if (!slot->has_timer.load(std::memory_order_acquire)) return point;
+  uint64_t next = point + jittered_interval(slot->rng_state, interval_ns);
+  if (next <= cpu_now_ns) next = cpu_now_ns + interval_ns / 2;
+  itimerspec spec = make_spec(next, interval_ns);
+  if (timer_settime(slot->timer, TIMER_ABSTIME, &spec, nullptr) == 0) slot->armed_expiry_cpu_ns = next;
+  return point;
 }
 
 void delete_cpu_timer(ThreadSlot* slot) {

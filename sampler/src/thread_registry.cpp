@@ -29,6 +29,7 @@ ThreadSlot* ThreadRegistry::register_current() {
     s.has_timer.store(false, std::memory_order_relaxed);
     s.timer_claimed.store(false, std::memory_order_relaxed);
     s.last_cpu_ns = s.last_user_ns = s.last_system_ns = s.last_wall_ns = 0;
+    s.armed_expiry_cpu_ns = 0;
     s.have_rusage_baseline = false;
     s.rng_state = 0x9E3779B97F4A7C15ULL ^ (uint64_t(s.tid) << 17) ^ uint64_t(i);
     s.idle_ns.store(0, std::memory_order_relaxed);

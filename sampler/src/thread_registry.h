@@ -34,7 +34,8 @@ struct ThreadSlot {
   std::atomic<bool> has_timer{false};
 
   // Owned by the thread's own signal handler.
-  uint64_t last_cpu_ns = 0;
+  uint64_t last_cpu_ns = 0;        // CPU accounted so far (CPU mode: the last expiry point)
+  uint64_t armed_expiry_cpu_ns = 0;  // CPU mode: the thread-CPU time the timer is armed for
   uint64_t last_user_ns = 0;
   uint64_t last_system_ns = 0;
   uint64_t last_wall_ns = 0;
