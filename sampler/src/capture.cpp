@@ -26,9 +26,8 @@ bool in_range(const PyroCodeRange& r, uintptr_t pc) { return pc >= r.start && pc
 
 // Python frames of the interrupted thread, interned into the sample. Returns the walker
 // flags; on a fault the sample keeps no Python frames.
-uint32_t capture_python(RawSample* s) {
+uint32_t capture_python(const PyroWalker* walker, RawSample* s) {
   s->python_depth = 0;
-  const PyroWalker* walker = g_capture.walker.load(std::memory_order_acquire);
   if (!walker) return 0;
   PyroPyFrame frames[kMaxPythonFrames];
   int depth = 0;
@@ -53,8 +52,7 @@ uint32_t capture_python(RawSample* s) {
 }
 
 // Python or native time, by where the PC is (see PyroWalker's ranges).
-bool is_native_pc(uintptr_t pc, uint32_t walk_flags, uint32_t depth) {
-  const PyroWalker* walker = g_capture.walker.load(std::memory_order_relaxed);
+bool is_native_pc(const PyroWalker* walker, uintptr_t pc, uint32_t walk_flags, uint32_t depth) {
   if (!walker || depth == 0) return true;  // no Python code running on this thread
   if (in_range(walker->eval_loop, pc)) return false;
   if (in_range(walker->interpreter, pc)) return (walk_flags & PYRO_WALK_IN_CALL) != 0;
@@ -173,8 +171,9 @@ void capture_sample(ThreadSlot* slot, uintptr_t pc) {
     s->idle_before_ns = idle;
     s->wall_delta_ns = wall > idle ? wall - idle : 0;
   }
-  const uint32_t walk_flags = capture_python(s);
-  if (is_native_pc(pc, walk_flags, s->python_depth)) s->flags |= kSampleNativePc;
+  const PyroWalker* walker = g_capture.walker.load(std::memory_order_acquire);
+  const uint32_t walk_flags = capture_python(walker, s);
+  if (is_native_pc(walker, pc, walk_flags, s->python_depth)) s->flags |= kSampleNativePc;
   s->native_depth = 0;
   if (g_capture.native) {
     const int depth = capture_native_stack(pc, s->native, kMaxNativeFrames);
