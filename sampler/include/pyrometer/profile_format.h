@@ -33,6 +33,10 @@ enum class RecordType : uint32_t {
                   // u32 nranges, {u64 start, u64 end}[nranges]: executable mappings (runtime addresses)
   kCaptureStats = 8,  // u32 nbuckets, u64 counts[nbuckets]: signal-handler durations,
                       // bucket i counts captures that took [2^i, 2^(i+1)) ns
+  kMemory = 9,        // see MemoryRecord: allocation tracking settings, peak, heap timeline
+  kLiveSeries = 10,   // u32 stack_ordinal, u64 bucket_ns, u32 count, i64 live_bytes[count]:
+                      // the estimated live bytes of the stack_ordinal-th Stack record (0-based,
+                      // in file order) at the end of each bucket of bucket_ns from the start
   kEnd = 0xFFFF,  // u64 number of records before it
 };
 
@@ -55,8 +59,21 @@ enum StackCounter : uint32_t {
   kWallNs,
   kGilHeldNs,
   kGilWaitNs,
+  // Memory (zero without allocation tracking). Byte counts are unbiased estimates from
+  // sampled allocations: each sampled allocation of s bytes stands for s / (1 - e^(-s/mean)).
+  kAllocBytes,      // bytes allocated by this stack
+  kAllocSamples,    // sampled allocations behind kAllocBytes
+  kFreeBytes,       // of those, bytes freed again (matched by pointer)
+  kPeakLiveBytes,   // this stack's live bytes (alloc - free) at the moment of the peak
   kStackCounterCount
 };
+
+// MemoryRecord payload, in order:
+//   u64 sample_interval_bytes (mean bytes between samples), u64 peak_heap_bytes,
+//   u64 peak_t_ns (from the start), u64 live_at_peak_t_ns (when the sampled live bytes
+//   peaked: the moment kPeakLiveBytes describes), u64 untracked_frees (sampled frees that
+//   could not be matched: ring full), u64 dropped_allocations (sampled but not recorded),
+//   u32 count, {u64 t_ns, u64 heap_bytes, u64 rss_bytes}[count] (timeline, peaks kept).
 
 // Appends little-endian fields to a byte buffer. Not for signal handlers (allocates).
 class ByteWriter {
