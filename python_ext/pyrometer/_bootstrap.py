@@ -32,11 +32,11 @@ def _restore_environment(run: dict) -> None:
     """The program sees its own environment, not the launcher's variables."""
     for key in ("PYROMETER_RUN", "PYROMETER_AGENT"):
         os.environ.pop(key, None)
-    original = run.get("ld_preload")
-    if original:
-        os.environ["LD_PRELOAD"] = original
-    else:
-        os.environ.pop("LD_PRELOAD", None)
+    for key, value in (("LD_PRELOAD", run.get("ld_preload")), ("PYTHONMALLOC", run.get("pythonmalloc"))):
+        if value:
+            os.environ[key] = value
+        else:
+            os.environ.pop(key, None)
 
 
 def _name_threads(agent) -> None:
@@ -119,7 +119,6 @@ def _start() -> None:
     agent.set_metadata("cwd", os.getcwd())
     agent.set_metadata("exclude_prefixes", sep.join(run.get("exclude_prefixes", [])))
     agent.set_metadata("profile_all", "1" if run.get("profile_all") else "0")
-    agent.set_metadata("memory", "0")
     if run.get("report_command"):
         agent.set_report_command(run["report_command"])
     agent.set_thread_name(0, "MainThread")

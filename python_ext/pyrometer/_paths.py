@@ -15,6 +15,12 @@ def preload_library() -> Path:
     return Path(override) if override else PACKAGE_DIR / "_lib" / "libpyrometer_preload.so"
 
 
+def memory_library() -> Path:
+    """The allocation shim, preloaded before the agent when memory is tracked."""
+    override = os.environ.get("PYROMETER_MEMORY_LIB")
+    return Path(override) if override else PACKAGE_DIR / "_lib" / "libpyrometer_memory.so"
+
+
 def report_binary() -> Path:
     """The report generator executable (overridable for development builds)."""
     override = os.environ.get("PYROMETER_REPORT_BIN")

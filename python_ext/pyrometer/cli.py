@@ -17,6 +17,8 @@ from typing import NoReturn, Sequence
 from pyrometer import __version__, _paths
 
 SUPPORTED_PYTHONS = {(3, 11)}
+# Mean bytes between allocation samples (docs/benchmarks.md: accuracy and cost per mean).
+DEFAULT_MEMORY_INTERVAL = 256 * 1024
 
 USAGE = """\
 usage: pyrometer run [OPTIONS] SCRIPT [ARGS...]
@@ -166,8 +168,9 @@ def build_run_environment(opts: RunOptions) -> tuple[list[str], dict[str, str]]:
             raise UsageError(f"cannot write to {target.parent}: not a writable directory")
 
     preload = _paths.preload_library()
+    memory_shim = _paths.memory_library()
     report = _paths.report_binary()
-    for part in (preload, report):
+    for part in (preload, report, *([memory_shim] if opts.memory else [])):
         if not part.exists():
             raise UsageError(f"installation is incomplete: {part} is missing (reinstall pyrometer)")
 
@@ -180,19 +183,31 @@ def build_run_environment(opts: RunOptions) -> tuple[list[str], dict[str, str]]:
     program_argv = [opts.script, *opts.args] if opts.script else ["-m", opts.module, *opts.args]
     env = dict(os.environ)
     original_preload = env.get("LD_PRELOAD", "")
-    env["LD_PRELOAD"] = f"{preload}:{original_preload}" if original_preload else str(preload)
-    env["PYROMETER_AGENT"] = ";".join(
-        [
-            f"out={profile}",
-            f"mode={opts.mode}",
-            f"interval_ns={int(opts.interval_ms * 1e6)}",
-            f"native={1 if opts.native else 0}",
-        ]
-    )
+    # The allocation shim goes first: it must be the process's malloc.
+    ours = f"{memory_shim}:{preload}" if opts.memory else str(preload)
+    env["LD_PRELOAD"] = f"{ours}:{original_preload}" if original_preload else ours
+    original_pythonmalloc = env.get("PYTHONMALLOC")
+    if opts.memory:
+        # Python's small-object allocator serves most objects from its own arenas, never
+        # calling malloc: route everything through malloc so every allocation can be sampled
+        # (docs/benchmarks.md measures the cost). The debug hooks keep their checks.
+        debug = original_pythonmalloc in ("debug", "malloc_debug", "pymalloc_debug")
+        env["PYTHONMALLOC"] = "malloc_debug" if debug else "malloc"
+    settings = [
+        f"out={profile}",
+        f"mode={opts.mode}",
+        f"interval_ns={int(opts.interval_ms * 1e6)}",
+        f"native={1 if opts.native else 0}",
+        f"memory={1 if opts.memory else 0}",
+    ]
+    if opts.memory:
+        settings.append(f"memory_interval={opts.memory_interval or DEFAULT_MEMORY_INTERVAL}")
+    env["PYROMETER_AGENT"] = ";".join(settings)
     env["PYROMETER_RUN"] = json.dumps(
         {
             "argv": program_argv,
             "ld_preload": original_preload,
+            "pythonmalloc": original_pythonmalloc,
             "profile_all": opts.profile_all,
             "exclude_prefixes": _paths.excluded_prefixes(),
             "report_command": report_command,

@@ -68,6 +68,20 @@ bool AgentConfig::parse(const std::string& text, std::string* error) {
         return false;
       }
       mode = value == "wall" ? format::Mode::kWall : format::Mode::kCpu;
+    } else if (key == "memory") {
+      if (value != "0" && value != "1") {
+        *error = "bad memory '" + value + "'";
+        return false;
+      }
+      memory = value == "1";
+    } else if (key == "memory_interval") {
+      char* rest = nullptr;
+      unsigned long long v = std::strtoull(value.c_str(), &rest, 10);
+      if (value.empty() || *rest != '\0' || v == 0) {
+        *error = "bad memory_interval '" + value + "'";
+        return false;
+      }
+      memory_interval = v;
     } else if (key == "native") {
       if (value != "0" && value != "1") {
         *error = "bad native '" + value + "'";
@@ -116,14 +130,16 @@ void Agent::init_from_environment() {
   capture_state().interval_ns = config_.interval_ns;
   capture_state().native = config_.native;
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (config_.memory && !memory_.configure(config_.memory_interval, &error)) print_error(error + "; profiling CPU only");
   active_.store(true, std::memory_order_release);
   on_thread_start();  // the main thread
 }
 
 void Agent::on_thread_start() {
   if (!active() || finishing_.load(std::memory_order_acquire)) return;
-  ThreadSlot* slot = registry_.register_current();
+  ThreadSlot* slot = registry_.register_current(memory_.enabled());
   if (!slot) return;
+  memory_.attach_thread(slot);
   slot->last_cpu_ns = thread_cpu_ns();
   slot->last_wall_ns = monotonic_ns();
   set_current_slot(slot);
@@ -139,6 +155,7 @@ void Agent::on_thread_exit() {
   if (!slot) return;
   set_current_slot(nullptr);  // from here on, a late signal finds no slot and does nothing
   delete_cpu_timer(slot);
+  memory_.detach_thread(slot);
   // The handler no longer touches the slot, so its baseline is stable to read here.
   const uint64_t cpu = thread_cpu_ns();
   slot->tail_cpu_ns = cpu > slot->last_cpu_ns ? cpu - slot->last_cpu_ns : 0;
@@ -230,6 +247,7 @@ int Agent::start() {
   });
   if (!error.empty()) return fail(error);
   capture_state().sampling.store(true, std::memory_order_release);
+  memory_.start(start_monotonic_ns_, wake_fd_);
   if (config_.mode == format::Mode::kWall &&
       !wall_sampler_.start(&registry_, config_.interval_ns, &Agent::spawn_internal_thread))
     return fail("cannot start the wall-clock sampler thread");
@@ -286,14 +304,17 @@ void Agent::drain_once() {
     const bool exited = slot.state.load(std::memory_order_acquire) == SlotState::kExited;
     const uint32_t index = thread_index_for(slot);
     slot.ring->drain([&](const RawSample& s) { aggregator_->add_sample(index, s); });
+    memory_.drain_slot(slot, index, *aggregator_);
     if (exited) retire_exited(slot, index);
   });
+  memory_.end_cycle(monotonic_ns(), *aggregator_, registry_);
 }
 
 void Agent::retire_exited(ThreadSlot& slot, uint32_t thread_index) {
   aggregator_->add_tail_cpu(thread_index, slot.tail_cpu_ns);
   aggregator_->add_idle(thread_index, slot.idle_ns.exchange(0, std::memory_order_acq_rel));
   aggregator_->thread(thread_index).name = registry_.name_of(&slot);
+  memory_.retire_slot(slot);
   registry_.release(&slot);
 }
 
@@ -306,12 +327,15 @@ void Agent::refresh_live_thread_names() {
 
 void Agent::stop_sampling() {
   capture_state().sampling.store(false, std::memory_order_release);
+  memory_.stop();
   wall_sampler_.stop();
   registry_.for_each_used([&](ThreadSlot& slot) { delete_cpu_timer(&slot); });
   // Wait (bounded) for handlers that were already running when sampling stopped.
   for (int spin = 0; spin < 1000; ++spin) {
     bool busy = false;
-    registry_.for_each_used([&](ThreadSlot& slot) { busy |= slot.in_handler.load(std::memory_order_acquire) != 0; });
+    registry_.for_each_used([&](ThreadSlot& slot) {
+      busy |= slot.in_handler.load(std::memory_order_acquire) != 0 || slot.in_memory_hook.load(std::memory_order_acquire) != 0;
+    });
     if (!busy) break;
     timespec ts{0, 100'000};
     nanosleep(&ts, nullptr);
@@ -334,7 +358,14 @@ std::string Agent::write_profile() {
     meta = metadata_;
   }
   meta.emplace_back("native", config_.native ? "1" : "0");
+  meta.emplace_back("memory", memory_.enabled() ? "1" : "0");
   ProfileExtras extras;
+  if (MemoryAggregator* tables = memory_.tables()) {
+    tables->publish(*aggregator_);
+    extras.memory = tables;
+    extras.dropped_allocations = memory_.dropped_allocations();
+    extras.untracked_frees = memory_.untracked_frees();
+  }
   if (config_.native) {
     modules_.refresh();
     extras.modules = modules_.modules();

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aggregator.h"
+#include "memory_profiler.h"
 #include "module_map.h"
 #include "pyrometer/walker_api.h"
 #include "thread_registry.h"
@@ -28,6 +29,10 @@ struct AgentConfig {
   uint64_t interval_ns = 10'000'000;
   uint64_t checkpoint_ns = 2'000'000'000;
   bool native = true;  // capture native stacks
+  bool memory = false;  // track allocations (the allocation shim must be preloaded)
+  uint64_t memory_interval = kDefaultMemoryInterval;  // mean bytes between allocation samples
+
+  static constexpr uint64_t kDefaultMemoryInterval = 256 * 1024;
 
   // Parses "key=value;key=value" (the PYROMETER_AGENT variable). False on a bad entry.
   bool parse(const std::string& text, std::string* error);
@@ -40,6 +45,8 @@ class Agent {
   // Process start (preload constructor). Dormant unless PYROMETER_AGENT is set.
   void init_from_environment();
   bool active() const { return active_.load(std::memory_order_acquire); }
+  // Mean bytes between allocation samples; 0 when memory tracking is off.
+  uint64_t memory_interval() const { return memory_.enabled() ? memory_.mean() : 0; }
 
   // Thread lifecycle, called by the pthread_create interposer on the new thread.
   void on_thread_start();
@@ -93,6 +100,7 @@ class Agent {
   ThreadRegistry registry_;
   WallSampler wall_sampler_;
   ModuleMap modules_;  // drain-owned
+  MemoryProfiler memory_;
   std::unique_ptr<Aggregator> aggregator_;  // owned by the drain thread while it runs
 
   std::mutex config_lock_;  // metadata, report command, last error

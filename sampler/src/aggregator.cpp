@@ -89,6 +89,15 @@ void Aggregator::add_sample(uint32_t thread_index, const RawSample& s) {
   add_to_timeline(s.wall_ns, s.cpu_ns);
 }
 
+size_t Aggregator::add_allocation(uint32_t thread_index, const RawSample& s, uint64_t bytes) {
+  if (merge_stacks(s, eval_loop_, &merged_) == MergeResult::kMismatch) ++native_fallbacks_;
+  const size_t index = stack_index(threads_[thread_index].tid, (s.flags & kSampleTruncated) != 0);
+  uint64_t* c = stacks_[index].counters.values;
+  c[format::kAllocBytes] += bytes;
+  c[format::kAllocSamples] += 1;
+  return index;
+}
+
 void Aggregator::add_idle(uint32_t thread_index, uint64_t idle_ns) {
   AggregatedThread& thread = threads_[thread_index];
   thread.wall_ns += idle_ns;

@@ -53,6 +53,12 @@ class Aggregator {
   const std::vector<AggregatedThread>& threads() const { return threads_; }
 
   void add_sample(uint32_t thread_index, const RawSample& sample);
+  // A sampled allocation (kSampleAllocation): interns its stack, counts its estimated bytes
+  // and returns the stack's index (for the memory aggregator).
+  size_t add_allocation(uint32_t thread_index, const RawSample& sample, uint64_t bytes);
+  void add_to_counter(size_t stack, format::StackCounter c, uint64_t delta) { stacks_[stack].counters.values[c] += delta; }
+  void set_counter(size_t stack, format::StackCounter c, uint64_t value) { stacks_[stack].counters.values[c] = value; }
+
   // Wall mode: blocked time of a thread, charged to the stack it was last seen in.
   void add_idle(uint32_t thread_index, uint64_t idle_ns);
   // CPU a thread used after its last sample (it exited, or the run ended), charged to the

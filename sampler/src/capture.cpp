@@ -56,7 +56,18 @@ bool is_native_pc(const PyroWalker* walker, uintptr_t pc, uint32_t walk_flags, u
   if (!walker || depth == 0) return true;  // no Python code running on this thread
   if (in_range(walker->eval_loop, pc)) return false;
   if (in_range(walker->interpreter, pc)) return (walk_flags & PYRO_WALK_IN_CALL) != 0;
+  for (const PyroCodeRange& r : g_capture.allocator)
+    if (in_range(r, pc)) return (walk_flags & PYRO_WALK_IN_CALL) != 0;
   return true;
+}
+
+// The result of a native capture: a depth, or why there is none.
+void store_native_depth(RawSample* s, int depth) {
+  if (depth == kSkippedInLoader) {
+    s->flags |= kSampleNativeSkipped;
+  } else {
+    s->native_depth = static_cast<uint32_t>(depth);
+  }
 }
 
 uintptr_t interrupted_pc(const void* ucontext) {
@@ -175,15 +186,15 @@ void capture_sample(ThreadSlot* slot, uintptr_t pc) {
   const uint32_t walk_flags = capture_python(walker, s);
   if (is_native_pc(walker, pc, walk_flags, s->python_depth)) s->flags |= kSampleNativePc;
   s->native_depth = 0;
-  if (g_capture.native) {
-    const int depth = capture_native_stack(pc, s->native, kMaxNativeFrames);
-    if (depth == kSkippedInLoader) {
-      s->flags |= kSampleNativeSkipped;
-    } else {
-      s->native_depth = static_cast<uint32_t>(depth);
-    }
-  }
+  if (g_capture.native) store_native_depth(s, capture_native_stack(pc, s->native, kMaxNativeFrames));
   slot->ring->commit();
+}
+
+void capture_stack_here(RawSample* s, uintptr_t caller) {
+  const PyroWalker* walker = g_capture.walker.load(std::memory_order_acquire);
+  capture_python(walker, s);
+  s->native_depth = 0;
+  if (g_capture.native) store_native_depth(s, capture_native_stack_from(caller, s->native, kMaxNativeFrames));
 }
 
 bool install_sample_handler() {

@@ -25,6 +25,11 @@ struct CaptureState {
   std::atomic<const PyroWalker*> walker{nullptr};
   FunctionTable functions;
   bool native = true;  // capture native stacks too
+  // The allocator's code (jemalloc and the allocation shim) under memory tracking: the
+  // interpreter allocates objects through it, so a PC there counts like one in the
+  // interpreter (Python time unless the frame is in a call), as pymalloc's would.
+  static constexpr int kMaxAllocatorRanges = 2;
+  PyroCodeRange allocator[kMaxAllocatorRanges] = {};
   std::atomic<uint64_t> signals_without_slot{0};  // threads we never registered
   // How long captures take: bucket i counts [2^i, 2^(i+1)) ns.
   static constexpr int kDurationBuckets = 32;
@@ -41,6 +46,11 @@ bool install_sample_handler();
 
 // Exposed for tests: capture as the handler would, with an explicit interrupted PC.
 void capture_sample(ThreadSlot* slot, uintptr_t pc);
+
+// The stack of the calling thread into `s` (Python frames, and native frames from the
+// function `caller` returns into when native capture is on): an allocation sample. Same
+// rules as the handler: no allocation, no locks.
+void capture_stack_here(RawSample* s, uintptr_t caller);
 
 uint64_t monotonic_ns();
 uint64_t thread_cpu_ns();

@@ -16,6 +16,12 @@ void prepare_native_unwinding();
 inline constexpr int kSkippedInLoader = -1;
 int capture_native_stack(uintptr_t interrupted_pc, uintptr_t* out, int max);
 
+// Normal context (an allocation hook): the calling thread's frames from the function that
+// `return_address` returns into, outward (return addresses only). Same return values. A
+// SIGPROF handler that interrupts this unwind does not unwind itself (kSkippedInLoader):
+// libunwind's per-thread cache is not reentrant.
+int capture_native_stack_from(uintptr_t return_address, uintptr_t* out, int max);
+
 // libunwind looks up unwind tables with dl_iterate_phdr, which takes the loader's lock: a
 // thread interrupted while it holds that lock (inside dlopen, dlclose, or dl_iterate_phdr
 // itself, e.g. while C++ throws) would deadlock in its own handler. preload/ brackets

@@ -56,6 +56,38 @@ bool write_all(int fd, const uint8_t* data, size_t size) {
   return true;
 }
 
+// Memory record (settings, peak, heap timeline) and one LiveSeries record per stack that
+// allocated: docs/profile-format.md.
+void write_memory(RecordStream& rs, const MemoryAggregator& memory, const ProfileExtras& extras) {
+  {
+    ByteWriter& w = rs.begin();
+    w.u64(memory.mean());
+    w.u64(memory.peak_heap() > 0 ? static_cast<uint64_t>(memory.peak_heap()) : 0);
+    w.u64(memory.peak_heap_t_ns());
+    w.u64(memory.live_peak_t_ns());
+    w.u64(extras.untracked_frees);
+    w.u64(extras.dropped_allocations);
+    const auto& points = memory.timeline();
+    w.u32(static_cast<uint32_t>(points.size()));
+    for (const HeapPoint& p : points) {
+      w.u64(p.t_ns);
+      w.u64(p.heap > 0 ? static_cast<uint64_t>(p.heap) : 0);
+      w.u64(p.rss);
+    }
+    rs.end(RecordType::kMemory);
+  }
+  for (size_t stack = 0; stack < memory.tracked_stacks(); ++stack) {
+    const std::vector<int64_t> series = memory.series(stack);
+    if (series.empty()) continue;
+    ByteWriter& w = rs.begin();
+    w.u32(static_cast<uint32_t>(stack));
+    w.u64(memory.series_bucket_ns());
+    w.u32(static_cast<uint32_t>(series.size()));
+    for (int64_t v : series) w.u64(static_cast<uint64_t>(v));
+    rs.end(RecordType::kLiveSeries);
+  }
+}
+
 }  // namespace
 
 std::vector<uint8_t> ProfileWriter::serialize(const RunInfo& run,
@@ -161,6 +193,7 @@ std::vector<uint8_t> ProfileWriter::serialize(const RunInfo& run,
     for (uint64_t count : extras.capture_durations) w.u64(count);
     rs.end(RecordType::kCaptureStats);
   }
+  if (extras.memory) write_memory(rs, *extras.memory, extras);
   return rs.finish();
 }
 

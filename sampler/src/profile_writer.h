@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "aggregator.h"
+#include "memory_aggregator.h"
 #include "function_table.h"
 #include "module_map.h"
 
@@ -29,6 +30,9 @@ struct RunInfo {
 struct ProfileExtras {
   std::vector<LoadedModule> modules;        // for symbolizing native frames later
   std::vector<uint64_t> capture_durations;  // log2-ns histogram of signal-handler times
+  const MemoryAggregator* memory = nullptr;  // memory tracking: Memory + LiveSeries records
+  uint64_t dropped_allocations = 0;
+  uint64_t untracked_frees = 0;
 };
 
 class ProfileWriter {

@@ -21,6 +21,8 @@ enum SampleFlags : uint32_t {
   kSampleTruncated = 1u << 3,   // frames beyond kMaxPythonFrames were dropped (at the root)
   kSampleWalkFaulted = 1u << 4, // the walk hit a fault; the Python frames are missing
   kSampleNativeSkipped = 1u << 5,  // no native unwind: the thread was inside the dynamic loader
+  kSampleAllocation = 1u << 6,     // a sampled allocation, not a CPU/wall sample (alloc_* below)
+  kSampleReturnAddresses = 1u << 7,  // native[0] is a return address too (not an interrupted PC)
 };
 
 struct RawSample {
@@ -32,6 +34,10 @@ struct RawSample {
   uint32_t flags;            // SampleFlags
   uint32_t python_depth;
   uint32_t native_depth;
+  // Allocation samples only (kSampleAllocation).
+  uint64_t alloc_id;     // the allocation's sequence number: frees name it
+  uint64_t alloc_size;   // bytes requested
+  uint64_t alloc_mean;   // the sampling mean the countdown was drawn with
   uint64_t python_entry_mask[kMaxPythonFrames / 64];  // bit i: python[i] began its eval-loop call
   PythonFrameRef python[kMaxPythonFrames];  // innermost first
   uintptr_t native[kMaxNativeFrames];       // innermost (the interrupted PC) first

@@ -33,6 +33,9 @@ class SampleRing {
     return head - tail;
   }
 
+  // Committed samples not drained yet (producer side: a hint for waking the consumer).
+  uint32_t pending() const { return head_.load(std::memory_order_relaxed) - tail_.load(std::memory_order_relaxed); }
+
   void reset() {
     head_.store(0, std::memory_order_relaxed);
     tail_.store(0, std::memory_order_relaxed);

@@ -25,7 +25,7 @@ MergeResult merge_stacks(const RawSample& s, const PyroCodeRange& eval_loop, std
   for (uint32_t k = 0; k < native_depth; ++k) {
     const uintptr_t ip = s.native[k];
     if (ip < eval_loop.start || ip >= eval_loop.end) {
-      out->push_back({k == 0 ? format::FrameKind::kNativePc : format::FrameKind::kNative, 0, 0, ip});
+      out->push_back({k == 0 && !(s.flags & kSampleReturnAddresses) ? format::FrameKind::kNativePc : format::FrameKind::kNative, 0, 0, ip});
       continue;
     }
     // An eval-loop C frame: the Python frames it runs.

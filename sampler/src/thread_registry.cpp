@@ -10,20 +10,30 @@
 
 namespace pyro {
 
-ThreadSlot* ThreadRegistry::register_current() {
+namespace {
+template <typename Ring>
+Ring* map_ring() {
+  void* mem = mmap(nullptr, sizeof(Ring), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return mem == MAP_FAILED ? nullptr : new (mem) Ring();
+}
+}  // namespace
+
+ThreadSlot* ThreadRegistry::register_current(bool with_alloc_ring) {
   for (uint32_t i = 0; i < kMaxThreads; ++i) {
     ThreadSlot& s = slots_[i];
     SlotState expected = SlotState::kFree;
     if (!s.state.compare_exchange_strong(expected, SlotState::kClaimed, std::memory_order_acq_rel)) continue;
-    if (!s.ring) {
-      void* mem = mmap(nullptr, sizeof(ThreadRing), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (mem == MAP_FAILED) {
-        s.state.store(SlotState::kFree, std::memory_order_release);
-        break;
-      }
-      s.ring = new (mem) ThreadRing();
+    if (!s.ring) s.ring = map_ring<ThreadRing>();
+    if (with_alloc_ring && !s.alloc_ring) s.alloc_ring = map_ring<AllocRing>();
+    if (!s.ring || (with_alloc_ring && !s.alloc_ring)) {
+      s.state.store(SlotState::kFree, std::memory_order_release);
+      break;
     }
     s.ring->reset();
+    if (s.alloc_ring) s.alloc_ring->reset();
+    s.allocated_counter = s.deallocated_counter = nullptr;
+    s.exit_net_bytes = 0;
+    s.in_memory_hook.store(0, std::memory_order_relaxed);
     ++s.generation;
     s.tid = static_cast<pid_t>(syscall(SYS_gettid));
     s.has_timer.store(false, std::memory_order_relaxed);

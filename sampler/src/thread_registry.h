@@ -19,6 +19,10 @@ namespace pyro {
 
 inline constexpr uint32_t kRingCapacity = 32;  // ~0.3 s of samples at 100 Hz
 using ThreadRing = SampleRing<kRingCapacity>;
+// Sampled allocations come in bursts (a loop of large allocations samples every one): the
+// thread wakes the drain thread when its ring is half full.
+inline constexpr uint32_t kAllocRingCapacity = 256;
+using AllocRing = SampleRing<kAllocRingCapacity>;
 
 enum class SlotState : uint32_t { kFree = 0, kClaimed, kActive, kExited };
 
@@ -27,6 +31,14 @@ struct ThreadSlot {
   uint32_t generation = 0;  // bumped on every claim, so the drain notices slot reuse
   pid_t tid = 0;
   ThreadRing* ring = nullptr;  // mmap'ed on first use of the slot, reused afterwards
+  AllocRing* alloc_ring = nullptr;  // memory tracking only: mmap'ed like `ring`
+
+  // Memory tracking: the allocator's per-thread byte counters (jemalloc's thread.allocatedp
+  // and thread.deallocatedp), valid while the thread runs; at exit, their final difference.
+  const uint64_t* allocated_counter = nullptr;
+  const uint64_t* deallocated_counter = nullptr;
+  int64_t exit_net_bytes = 0;
+  std::atomic<uint32_t> in_memory_hook{0};  // finish() waits for in-flight allocation samples
 
   // Timer (CPU mode). Created by start() or by the thread itself when it registers later.
   timer_t timer{};
@@ -66,7 +78,7 @@ class ThreadRegistry {
   static constexpr uint32_t kMaxThreads = 4096;
 
   // Claims a slot for the calling thread (normal context). nullptr when all are taken.
-  ThreadSlot* register_current();
+  ThreadSlot* register_current(bool with_alloc_ring = false);
   // The calling thread is about to exit: its handler must no longer touch the slot.
   void mark_exited(ThreadSlot* slot);
   // Drain thread: the exited slot's samples are consumed; the slot may be reused.

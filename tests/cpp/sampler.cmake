@@ -1,6 +1,7 @@
 pyro_add_test(sampler_tests
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/sampler_function_table_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/sampler_memory_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/sampler_aggregator_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/sampler_capture_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/sampler_profile_writer_test.cpp
