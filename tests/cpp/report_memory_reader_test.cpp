@@ -5,6 +5,8 @@
 #include <random>
 #include <string>
 
+#include "json_writer.h"
+#include "line_model.h"
 #include "profile_reader.h"
 #include "testing/profile_builder.h"
 
@@ -187,7 +189,8 @@ TEST(report_MemoryReader, EveryPrefixIsRejected) {
 }
 
 // Random damage to memory records: a ProfileError or a Profile, never a crash (ASan/UBSan
-// make this mean more).
+// make this mean more). What is read must also go through the line model, the leak rule and
+// the JSON writer safely: hostile series values and bucket widths reach them unchecked.
 TEST(report_MemoryReader, SurvivesRandomCorruption) {
   const std::vector<uint8_t> good = memory_profile().bytes();
   std::mt19937 rng(4242);
@@ -196,7 +199,9 @@ TEST(report_MemoryReader, SurvivesRandomCorruption) {
     const int flips = 1 + static_cast<int>(rng() % 4);
     for (int i = 0; i < flips; ++i) bytes[16 + rng() % (bytes.size() - 16)] = static_cast<uint8_t>(rng());
     try {
-      parse(bytes);
+      const Profile p = parse(bytes);
+      const LineModel model(p);
+      EXPECT_FALSE(JsonWriter(p, model).render().empty());
     } catch (const ProfileError&) {
     }
   }
