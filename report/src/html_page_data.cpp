@@ -252,6 +252,7 @@ void charge_stacks(const Profile& profile, const LineModel& model, const JsonEsc
     stack.counters[kWallUs] = us(c[sc::kWallNs]);
     stack.counters[kGilHeldUs] = us(c[sc::kGilHeldNs]);
     stack.counters[kGilWaitUs] = us(c[sc::kGilWaitNs]);
+    stack.counters[kAllocBytes] = c[sc::kAllocBytes];
     const LineModel::Charge charge = model.charges()[s];
     if (charge.file == LineModel::kUnattributed) continue;
     const std::string& want_path = model.files()[charge.file].path;

@@ -7,6 +7,7 @@
 
 #include "capture_stats.h"
 #include "hotspots.h"
+#include "leak_detector.h"
 
 namespace pyro::report {
 
@@ -33,11 +34,10 @@ std::string JsonWriter::render(const JsonOptions& options) const {
   json.field("python_version", profile_.meta_value("python_version"));
   write_run(json);
   write_threads(json);
-  // Memory records do not exist in format version 1 yet: no numbers rather than made-up ones.
-  json.key("memory").null();
+  write_memory(json);
   write_files(json, options.sources);
   write_native_hotspots(json);
-  json.key("leaks").begin_array().end_array();
+  write_leaks(json);
   if (options.include_stacks) write_stacks(json);
   json.end_object();
   return json.take();
@@ -139,9 +139,9 @@ void JsonWriter::write_files(JsonBuilder& json, SourceFileCache* sources) const 
       json.field("wall_s", seconds(c.wall_ns));
       json.field("gil_held_s", seconds(c.gil_held_ns));
       json.field("gil_wait_s", seconds(c.gil_wait_ns));
-      // Memory is not tracked by format version 1: zeros, as integers.
-      json.field("alloc_bytes", uint64_t{0}).field("free_bytes", uint64_t{0});
-      json.field("live_bytes", uint64_t{0}).field("peak_bytes", uint64_t{0});
+      // Zeros without memory tracking (the keys stay: SPEC.md's shape does not depend on it).
+      json.field("alloc_bytes", c.alloc_bytes).field("free_bytes", c.free_bytes);
+      json.field("live_bytes", c.live_bytes()).field("peak_bytes", c.peak_bytes);
       json.field("samples", c.samples);
       json.end_object();
     }
@@ -150,7 +150,7 @@ void JsonWriter::write_files(JsonBuilder& json, SourceFileCache* sources) const 
     for (const FunctionTotals& fn : file.functions) {
       json.begin_object();
       json.field("name", fn.name).field("line", fn.first_line);
-      json.field("cpu_s", seconds(fn.cpu_ns)).field("alloc_bytes", uint64_t{0});
+      json.field("cpu_s", seconds(fn.cpu_ns)).field("alloc_bytes", fn.alloc_bytes);
       json.end_object();
     }
     json.end_array();
@@ -167,6 +167,44 @@ void JsonWriter::write_files(JsonBuilder& json, SourceFileCache* sources) const 
       }
       json.field("source_truncated", text != nullptr && text->truncated);
     }
+    json.end_object();
+  }
+  json.end_array();
+}
+
+void JsonWriter::write_memory(JsonBuilder& json) const {
+  json.key("memory");
+  if (!profile_.memory) {  // --no-memory, or a profile without allocation tracking
+    json.null();
+    return;
+  }
+  const MemoryInfo& memory = *profile_.memory;
+  json.begin_object();
+  json.field("sample_interval_bytes", memory.sample_interval_bytes);
+  json.field("peak_bytes", memory.peak_heap_bytes).field("peak_t_s", seconds(memory.peak_t_ns));
+  json.key("timeline").begin_array();
+  for (const MemoryPoint& p : memory.timeline) {
+    json.begin_array().value(seconds(p.t_ns)).value(p.heap_bytes).value(p.rss_bytes).end_array();
+  }
+  json.end_array();
+  // Extras: the sampled totals over all stacks (attributed or not), when the sampled live
+  // total peaked (what the lines' peak_bytes describe), and what the agent lost.
+  const LineCounters& totals = model_.memory_totals();
+  json.field("alloc_bytes", totals.alloc_bytes).field("free_bytes", totals.free_bytes);
+  json.field("live_bytes", totals.live_bytes()).field("alloc_samples", totals.alloc_samples);
+  json.field("live_peak_t_s", seconds(memory.live_peak_t_ns));
+  json.field("untracked_frees", memory.untracked_frees);
+  json.field("dropped_allocations", memory.dropped_allocations);
+  json.end_object();
+}
+
+void JsonWriter::write_leaks(JsonBuilder& json) const {
+  json.key("leaks").begin_array();
+  for (const Leak& leak : find_leaks(profile_, model_)) {
+    json.begin_object();
+    json.field("path", model_.files()[leak.file].path).field("line", leak.line);
+    json.field("live_bytes", leak.live_bytes);
+    json.field("growth_bytes_per_s", leak.growth_bytes_per_s).field("confidence", leak.confidence);
     json.end_object();
   }
   json.end_array();
@@ -214,8 +252,12 @@ void JsonWriter::write_stacks(JsonBuilder& json) const {
     json.end_array();
     json.field("cpu_s", seconds(stack.counters.cpu_ns()));
     json.field("wall_s", seconds(stack.counters[sc::kWallNs]));
-    json.field("alloc_bytes", uint64_t{0});
+    const uint64_t alloc = stack.counters[sc::kAllocBytes];
+    const uint64_t freed = stack.counters[sc::kFreeBytes];
+    json.field("alloc_bytes", alloc);
     json.field("samples", stack.counters[sc::kSamples]);
+    // Extras: what of the stack's allocations was freed, and what is left (clamped like a line's).
+    json.field("free_bytes", freed).field("live_bytes", alloc > freed ? alloc - freed : uint64_t{0});
     // Extras: the split the line table got from this stack, and which frame it charged.
     json.field("cpu_python_s", seconds(stack.counters[sc::kCpuPythonNs]));
     json.field("cpu_native_s", seconds(stack.counters[sc::kCpuNativeNs]));

@@ -29,8 +29,10 @@ class JsonWriter {
  private:
   void write_run(JsonBuilder& json) const;
   void write_threads(JsonBuilder& json) const;
+  void write_memory(JsonBuilder& json) const;
   void write_files(JsonBuilder& json, SourceFileCache* sources) const;
   void write_native_hotspots(JsonBuilder& json) const;
+  void write_leaks(JsonBuilder& json) const;
   void write_stacks(JsonBuilder& json) const;
   int64_t charged_frame(size_t stack, const std::vector<DisplayFrame>& frames) const;
   void write_frame(JsonBuilder& json, const DisplayFrame& frame) const;

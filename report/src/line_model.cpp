@@ -18,6 +18,14 @@ void LineCounters::add(const StackCounters& c) {
   wall_ns += c[sc::kWallNs];
   gil_held_ns += c[sc::kGilHeldNs];
   gil_wait_ns += c[sc::kGilWaitNs];
+  add_memory(c);
+}
+
+void LineCounters::add_memory(const StackCounters& c) {
+  alloc_bytes += c[sc::kAllocBytes];
+  alloc_samples += c[sc::kAllocSamples];
+  free_bytes += c[sc::kFreeBytes];
+  peak_bytes += c[sc::kPeakLiveBytes];
 }
 
 namespace {
@@ -61,6 +69,7 @@ LineModel::LineModel(const Profile& profile, SymbolSource* symbols)
     total_cpu_ns_ += counters.cpu_ns();
     total_wall_ns_ += counters[sc::kWallNs];
     total_samples_ += counters[sc::kSamples];
+    memory_totals_.add_memory(counters);
 
     const Frame* target = nullptr;
     const FunctionInfo* function = nullptr;
@@ -99,7 +108,7 @@ LineModel::LineModel(const Profile& profile, SymbolSource* symbols)
       auto key = std::make_pair(function->name, function->first_line);
       auto [nit, fn_inserted] = function_index[fit->second].emplace(key, file.functions.size());
       if (fn_inserted) {
-        file.functions.push_back(FunctionTotals{function->name, function->first_line, 0, 0});
+        file.functions.push_back(FunctionTotals{function->name, function->first_line, 0, 0, 0});
       }
       const size_t fn_index = nit->second;
       slot = function_slot.emplace(function->id, std::make_pair(fit->second, fn_index)).first;
@@ -111,8 +120,10 @@ LineModel::LineModel(const Profile& profile, SymbolSource* symbols)
     if (native_->gil_wait(s)) line_counters.gil_wait_ns += stack_weights_[s];
     file.cpu_ns += counters.cpu_ns();
     file.samples += counters[sc::kSamples];
+    file.alloc_bytes += counters[sc::kAllocBytes];
     totals.cpu_ns += counters.cpu_ns();
     totals.samples += counters[sc::kSamples];
+    totals.alloc_bytes += counters[sc::kAllocBytes];
     charges_[s] = Charge{slot->second.first, line};
   }
 

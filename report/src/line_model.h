@@ -31,9 +31,18 @@ struct LineCounters {
   uint64_t wall_ns = 0;
   uint64_t gil_held_ns = 0;
   uint64_t gil_wait_ns = 0;
+  // Memory: unbiased estimates from sampled allocations (0 without memory tracking).
+  uint64_t alloc_bytes = 0;
+  uint64_t alloc_samples = 0;
+  uint64_t free_bytes = 0;
+  uint64_t peak_bytes = 0;  // live bytes when the sampled live total peaked
 
   uint64_t cpu_ns() const { return cpu_python_ns + cpu_native_ns + cpu_system_ns; }
+  // alloc - free; frees are matched to sampled allocations, so a well-formed profile never
+  // frees more than it allocated: clamp rather than wrap if one does.
+  uint64_t live_bytes() const { return alloc_bytes > free_bytes ? alloc_bytes - free_bytes : 0; }
   void add(const StackCounters& counters);
+  void add_memory(const StackCounters& counters);  // the memory fields alone
 };
 
 struct FunctionTotals {
@@ -41,6 +50,7 @@ struct FunctionTotals {
   int32_t first_line = 0;
   uint64_t cpu_ns = 0;
   uint64_t samples = 0;
+  uint64_t alloc_bytes = 0;
 };
 
 struct FileLines {
@@ -49,6 +59,7 @@ struct FileLines {
   std::vector<FunctionTotals> functions;  // by first_line, then name
   uint64_t cpu_ns = 0;
   uint64_t samples = 0;
+  uint64_t alloc_bytes = 0;
 };
 
 class LineModel {
@@ -75,6 +86,8 @@ class LineModel {
   uint64_t total_samples() const { return total_samples_; }
   uint64_t unattributed_cpu_ns() const { return unattributed_cpu_ns_; }
   uint64_t unattributed_samples() const { return unattributed_samples_; }
+  // Memory counters of all stacks, attributed or not (0 without memory tracking).
+  const LineCounters& memory_totals() const { return memory_totals_; }
 
   // Where a stack's counters went: the file index into files() and the line, or
   // file == kUnattributed. Indexed like Profile::stacks.
@@ -98,6 +111,7 @@ class LineModel {
   uint64_t total_samples_ = 0;
   uint64_t unattributed_cpu_ns_ = 0;
   uint64_t unattributed_samples_ = 0;
+  LineCounters memory_totals_;  // only its memory fields are filled
 };
 
 }  // namespace pyro::report

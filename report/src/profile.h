@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -83,16 +84,46 @@ struct StackCounters {
   }
 };
 
+// A stack's estimated live bytes (alloc - free) at the end of each bucket of bucket_ns from
+// the start of its process's run (LiveSeries record). Empty for stacks that never allocated.
+struct LiveSeries {
+  uint64_t bucket_ns = 0;
+  std::vector<int64_t> live_bytes;
+
+  bool empty() const { return live_bytes.empty(); }
+};
+
 struct StackRecord {
   uint32_t pid = 0;
   uint32_t tid = 0;
   std::vector<Frame> frames;  // root first
   StackCounters counters;
+  LiveSeries live;
 };
 
 struct TimelinePoint {
   uint64_t t_ns = 0;    // from the start of the run
   uint64_t cpu_ns = 0;  // CPU used by all threads in this bucket
+};
+
+struct MemoryPoint {
+  uint64_t t_ns = 0;        // from the start of the run
+  uint64_t heap_bytes = 0;  // exact heap footprint (allocated - freed, allocator sizes)
+  uint64_t rss_bytes = 0;
+};
+
+// Allocation tracking (Memory record): present only when the agent tracked memory. With
+// several Memory records (child processes merged into one file) the first one, the profiled
+// program's, gives the settings, the peak and the timeline; the loss counters add up.
+struct MemoryInfo {
+  uint64_t sample_interval_bytes = 0;  // mean bytes between allocation samples
+  uint64_t peak_heap_bytes = 0;
+  uint64_t peak_t_ns = 0;
+  uint64_t live_peak_t_ns = 0;  // when the sampled live total peaked (what kPeakLiveBytes describes)
+  uint64_t untracked_frees = 0;      // sampled frees that could not be matched
+  uint64_t dropped_allocations = 0;  // sampled allocations that were not recorded
+  uint32_t records = 0;              // Memory records merged here
+  std::vector<MemoryPoint> timeline;
 };
 
 struct Profile {
@@ -106,6 +137,8 @@ struct Profile {
   // Signal-handler durations: capture_histogram[i] counts captures of [2^i, 2^(i+1)) ns.
   // CaptureStats records (one per process) add up; empty when the file has none.
   std::vector<uint64_t> capture_histogram;
+  // Absent when the file has no Memory record (--no-memory, or a profile from before it).
+  std::optional<MemoryInfo> memory;
 
   const RunInfo& run() const { return runs.front(); }
 

@@ -38,8 +38,12 @@ constexpr size_t kRecordHeaderSize = 8;
 constexpr size_t kMinFrameSize = 1;
 constexpr size_t kTimelinePointSize = 16;
 constexpr size_t kAddressRangeSize = 16;
+constexpr size_t kMemoryPointSize = 24;
 // Bucket i of CaptureStats stands for [2^i, 2^(i+1)) ns: past 64 the bounds overflow a u64.
 constexpr uint32_t kMaxCaptureBuckets = 64;
+
+// Counters of several processes added up: one process's cannot overflow, a sum could.
+uint64_t saturating_add(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
 
 [[noreturn]] void corrupt(const std::string& what) {
   throw ProfileError("corrupt profile: " + what);
@@ -60,6 +64,8 @@ class RecordParser {
       case RecordType::kTimeline: timeline(in); break;
       case RecordType::kModule: module(in); break;
       case RecordType::kCaptureStats: capture_stats(in); break;
+      case RecordType::kMemory: memory(in); break;
+      case RecordType::kLiveSeries: live_series(in); break;
       default: return;  // unknown record types are skipped (forward compatibility)
     }
     // Trailing bytes after the known fields are allowed: a newer writer may append fields.
@@ -77,6 +83,21 @@ class RecordParser {
         }
       }
     }
+    // LiveSeries records name their stack by ordinal; Stack records may come after them.
+    std::vector<bool> has_series(profile_.stacks.size(), false);
+    for (PendingSeries& pending : pending_series_) {
+      if (pending.stack_ordinal >= profile_.stacks.size()) {
+        corrupt(fmt::format("LiveSeries record at offset {} refers to stack {}, the file has {}",
+                            pending.offset, pending.stack_ordinal, profile_.stacks.size()));
+      }
+      if (has_series[pending.stack_ordinal]) {
+        corrupt(fmt::format("LiveSeries record at offset {} is the second one of stack {}",
+                            pending.offset, pending.stack_ordinal));
+      }
+      has_series[pending.stack_ordinal] = true;
+      profile_.stacks[pending.stack_ordinal].live = std::move(pending.series);
+    }
+    pending_series_.clear();
   }
 
  private:
@@ -90,6 +111,8 @@ class RecordParser {
       case RecordType::kTimeline: return "Timeline record";
       case RecordType::kModule: return "Module record";
       case RecordType::kCaptureStats: return "CaptureStats record";
+      case RecordType::kMemory: return "Memory record";
+      case RecordType::kLiveSeries: return "LiveSeries record";
       default: return "record";
     }
   }
@@ -245,14 +268,75 @@ class RecordParser {
     std::vector<uint64_t>& histogram = profile_.capture_histogram;
     if (histogram.size() < nbuckets) histogram.resize(nbuckets, 0);
     for (uint32_t i = 0; i < nbuckets; ++i) {
-      const uint64_t count = in.u64();
-      // Saturate: one process's counts cannot overflow, but several added up could.
-      histogram[i] = count > UINT64_MAX - histogram[i] ? UINT64_MAX : histogram[i] + count;
+      histogram[i] = saturating_add(histogram[i], in.u64());
     }
   }
 
+  void memory(ByteReader& in) {
+    MemoryInfo m;
+    m.sample_interval_bytes = in.u64();
+    m.peak_heap_bytes = in.u64();
+    m.peak_t_ns = in.u64();
+    m.live_peak_t_ns = in.u64();
+    m.untracked_frees = in.u64();
+    m.dropped_allocations = in.u64();
+    const uint32_t count = in.u32();
+    if (in.failed()) return;
+    if (count > in.remaining() / kMemoryPointSize) {
+      corrupt(fmt::format("Memory record at offset {} claims {} timeline points in {} bytes", offset_,
+                          count, in.remaining()));
+    }
+    m.timeline.reserve(count);
+    for (uint32_t i = 0; i < count; ++i) {
+      MemoryPoint p;
+      p.t_ns = in.u64();
+      p.heap_bytes = in.u64();
+      p.rss_bytes = in.u64();
+      m.timeline.push_back(p);
+    }
+    if (in.failed()) return;
+    if (!profile_.memory) {
+      m.records = 1;
+      profile_.memory = std::move(m);
+      return;
+    }
+    // A child process's record (merged files): its timeline runs on another clock and its
+    // heap is another process's, so only the loss counters are added (see MemoryInfo).
+    MemoryInfo& first = *profile_.memory;
+    first.untracked_frees = saturating_add(first.untracked_frees, m.untracked_frees);
+    first.dropped_allocations = saturating_add(first.dropped_allocations, m.dropped_allocations);
+    ++first.records;
+  }
+
+  void live_series(ByteReader& in) {
+    PendingSeries pending;
+    pending.offset = offset_;
+    pending.stack_ordinal = in.u32();
+    pending.series.bucket_ns = in.u64();
+    const uint32_t count = in.u32();
+    if (in.failed()) return;
+    if (count > in.remaining() / sizeof(int64_t)) {
+      corrupt(fmt::format("LiveSeries record at offset {} claims {} buckets in {} bytes", offset_,
+                          count, in.remaining()));
+    }
+    // Bucket times are (i + 1) * bucket_ns: a zero width would put every bucket at t = 0.
+    if (count > 0 && pending.series.bucket_ns == 0) {
+      corrupt(fmt::format("LiveSeries record at offset {} has buckets of 0 ns", offset_));
+    }
+    pending.series.live_bytes.reserve(count);
+    for (uint32_t i = 0; i < count; ++i) pending.series.live_bytes.push_back(static_cast<int64_t>(in.u64()));
+    if (!in.failed()) pending_series_.push_back(std::move(pending));
+  }
+
+  struct PendingSeries {
+    uint32_t stack_ordinal = 0;
+    size_t offset = 0;
+    LiveSeries series;
+  };
+
   Profile& profile_;
   size_t offset_ = 0;
+  std::vector<PendingSeries> pending_series_;  // attached to their stacks by finish()
 };
 
 void check_header(const uint8_t* data, size_t size) {

@@ -7,6 +7,7 @@
 
 #include "hotspots.h"
 #include "json_writer.h"
+#include "leak_detector.h"
 #include "path_utils.h"
 
 namespace pyro::report {
@@ -54,6 +55,18 @@ std::string duration_text(uint64_t ns) {
   return fmt::format("{}m{:02.0f}s", static_cast<uint64_t>(s / 60), s - 60.0 * static_cast<uint64_t>(s / 60));
 }
 
+// Byte counts in binary units, three significant digits or so.
+std::string bytes_text(double bytes) {
+  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  size_t unit = 0;
+  while (bytes >= 1024.0 && unit + 1 < std::size(kUnits)) {
+    bytes /= 1024.0;
+    ++unit;
+  }
+  if (unit == 0) return fmt::format("{:.0f} B", bytes);
+  return fmt::format(bytes < 10 ? "{:.2f} {}" : bytes < 100 ? "{:.1f} {}" : "{:.0f} {}", bytes, kUnits[unit]);
+}
+
 }  // namespace
 
 std::string TextSummary::display_path(const std::string& path) const {
@@ -91,6 +104,78 @@ std::string TextSummary::header_line() const {
                      printable(program, 120), duration_text(run.duration_ns),
                      seconds_text(cpu_ns), utilisation, samples, dropped, threads,
                      threads == 1 ? "" : "s", run.mode == format::Mode::kWall ? ", wall mode" : "");
+}
+
+std::string TextSummary::location(const FileLines& file, int32_t line) const {
+  return fmt::format("{}:{}", printable(display_path(file.path), 70), line);
+}
+
+std::string TextSummary::source_text(const FileLines& file, int32_t line) const {
+  auto source = sources_.line(file.path, line);
+  return source ? printable(trim(*source), 60) : std::string();
+}
+
+std::string TextSummary::memory_line() const {
+  if (!profile_.memory) return "Memory: not tracked (--no-memory)";
+  const MemoryInfo& memory = *profile_.memory;
+  const LineCounters& totals = model_.memory_totals();
+  return fmt::format("Memory: peak heap {} at {}, {} allocated, {} still live (sampled every {})",
+                     bytes_text(static_cast<double>(memory.peak_heap_bytes)), duration_text(memory.peak_t_ns),
+                     bytes_text(static_cast<double>(totals.alloc_bytes)),
+                     bytes_text(static_cast<double>(totals.live_bytes())),
+                     bytes_text(static_cast<double>(memory.sample_interval_bytes)));
+}
+
+std::string TextSummary::memory_section(const TextSummaryOptions& options) const {
+  if (!profile_.memory || options.top_memory_lines == 0) return {};
+  const char* bold = options.colour ? "\x1b[1m" : "";
+  const char* dim = options.colour ? "\x1b[2m" : "";
+  const char* reset = options.colour ? "\x1b[0m" : "";
+  // Lines by what they still hold at the end: the net growth they are responsible for.
+  std::vector<HotLine> growing;
+  for (const FileLines& file : model_.files()) {
+    for (const auto& [number, counters] : file.lines) {
+      if (counters.live_bytes() > 0) growing.push_back(HotLine{&file, number, &counters});
+    }
+  }
+  const size_t shown = std::min(options.top_memory_lines, growing.size());
+  std::partial_sort(growing.begin(), growing.begin() + static_cast<std::ptrdiff_t>(shown), growing.end(),
+                    [](const HotLine& a, const HotLine& b) {
+                      const uint64_t la = a.counters->live_bytes(), lb = b.counters->live_bytes();
+                      if (la != lb) return la > lb;
+                      if (a.file->path != b.file->path) return a.file->path < b.file->path;
+                      return a.line < b.line;
+                    });
+  growing.resize(shown);
+  std::string out;
+  if (!growing.empty()) {
+    std::vector<std::string> locations;
+    size_t width = 8;
+    for (const HotLine& h : growing) {
+      locations.push_back(location(*h.file, h.line));
+      width = std::max(width, locations.back().size());
+    }
+    out += fmt::format("{}Top lines by memory growth{}\n", bold, reset);
+    out += fmt::format("  {}{:<{}} {:>10} {:>10}{}\n", dim, "line", width, "live", "allocated", reset);
+    for (size_t i = 0; i < growing.size(); ++i) {
+      const LineCounters& c = *growing[i].counters;
+      out += fmt::format("  {:<{}} {:>10} {:>10}  {}{}{}\n", locations[i], width,
+                         bytes_text(static_cast<double>(c.live_bytes())), bytes_text(static_cast<double>(c.alloc_bytes)),
+                         dim, source_text(*growing[i].file, growing[i].line), reset);
+    }
+  }
+  const std::vector<Leak> leaks = find_leaks(profile_, model_);
+  if (!leaks.empty()) {
+    out += fmt::format("{}Possible leaks (live memory that kept growing){}\n", bold, reset);
+    for (size_t i = 0; i < leaks.size() && i < options.top_memory_lines; ++i) {
+      const Leak& leak = leaks[i];
+      const FileLines& file = model_.files()[leak.file];
+      out += fmt::format("  {}  +{}/s, {} live, confidence {:.0f}%  {}{}{}\n", location(file, leak.line),
+                         bytes_text(leak.growth_bytes_per_s), bytes_text(static_cast<double>(leak.live_bytes)),
+                         100.0 * leak.confidence, dim, source_text(file, leak.line), reset);
+    }
+  }
+  return out;
 }
 
 std::string TextSummary::native_section(const TextSummaryOptions& options) const {
@@ -138,6 +223,7 @@ std::string TextSummary::render(const TextSummaryOptions& options) const {
     out += '\n';
   };
   line(fmt::format("{}pyrometer{} {}", bold, reset, header_line()));
+  line(memory_line());
 
   // Lines rank by CPU; in wall mode by wall time, where waiting and sleeping are the point.
   const bool wall = profile_.run().mode == format::Mode::kWall;
@@ -166,7 +252,7 @@ std::string TextSummary::render(const TextSummaryOptions& options) const {
     std::vector<std::string> locations;
     size_t width = 8;
     for (const HotLine& h : hot) {
-      locations.push_back(fmt::format("{}:{}", printable(display_path(h.file->path), 70), h.line));
+      locations.push_back(location(*h.file, h.line));
       width = std::max(width, locations.back().size());
     }
     const double total = wall ? static_cast<double>(std::max<uint64_t>(model_.total_wall_ns(), 1)) : total_cpu;
@@ -185,8 +271,7 @@ std::string TextSummary::render(const TextSummaryOptions& options) const {
     line(fmt::format("  {}{:<{}} {}{}", dim, "line", width, columns(head), reset));
     for (size_t i = 0; i < hot.size(); ++i) {
       const LineCounters& c = *hot[i].counters;
-      std::string text;
-      if (auto source = sources_.line(hot[i].file->path, hot[i].line)) text = printable(trim(*source), 60);
+      const std::string text = source_text(*hot[i].file, hot[i].line);
       const std::string share = fmt::format("{:.1f}%", 100.0 * static_cast<double>(rank(c)) / total);
       std::vector<std::string> cells = {seconds_text(c.cpu_ns()), share};
       if (wall) cells = {seconds_text(c.wall_ns), share, cell_seconds(c.cpu_ns())};
@@ -202,6 +287,7 @@ std::string TextSummary::render(const TextSummaryOptions& options) const {
     }
   }
 
+  out += memory_section(options);
   out += native_section(options);
 
   if (!options.written_files.empty()) {

@@ -31,7 +31,9 @@ inline FrameSpec native_pc(uint64_t address) {
 inline FrameSpec truncated() { return {format::FrameKind::kTruncated, 0, 0, 0}; }
 
 // Stack counters in file order: samples, cpu_python_ns, cpu_native_ns, cpu_system_ns,
-// wall_ns, gil_held_ns, gil_wait_ns.
+// wall_ns, gil_held_ns, gil_wait_ns, then (written only when one is non-zero, as files
+// without memory tracking may omit them) alloc_bytes, alloc_samples, free_bytes,
+// peak_live_bytes.
 struct Counters {
   uint64_t samples = 1;
   uint64_t cpu_python_ns = 0;
@@ -40,10 +42,29 @@ struct Counters {
   uint64_t wall_ns = 0;
   uint64_t gil_held_ns = 0;
   uint64_t gil_wait_ns = 0;
+  uint64_t alloc_bytes = 0;
+  uint64_t alloc_samples = 0;
+  uint64_t free_bytes = 0;
+  uint64_t peak_live_bytes = 0;
   std::vector<uint64_t> as_vector() const {
-    return {samples, cpu_python_ns, cpu_native_ns, cpu_system_ns, wall_ns, gil_held_ns, gil_wait_ns};
+    std::vector<uint64_t> v = {samples, cpu_python_ns, cpu_native_ns, cpu_system_ns, wall_ns, gil_held_ns, gil_wait_ns};
+    if (alloc_bytes != 0 || alloc_samples != 0 || free_bytes != 0 || peak_live_bytes != 0) {
+      v.insert(v.end(), {alloc_bytes, alloc_samples, free_bytes, peak_live_bytes});
+    }
+    return v;
   }
 };
+
+// An allocation-only stack's counters: no CPU sample, only sampled allocations.
+inline Counters allocated(uint64_t alloc_bytes, uint64_t free_bytes = 0, uint64_t peak_live_bytes = 0) {
+  Counters c;
+  c.samples = 0;
+  c.alloc_bytes = alloc_bytes;
+  c.alloc_samples = alloc_bytes == 0 ? 0 : 1 + alloc_bytes / (512 * 1024);
+  c.free_bytes = free_bytes;
+  c.peak_live_bytes = peak_live_bytes;
+  return c;
+}
 
 struct RunSpec {
   uint32_t pid = 4242;
@@ -59,6 +80,19 @@ struct RunSpec {
   bool with_native_counts = true;
   uint64_t native_fallbacks = 0;
   uint64_t native_skipped = 0;
+};
+
+struct MemorySpec {
+  uint64_t sample_interval_bytes = 512 * 1024;
+  uint64_t peak_heap_bytes = 64 << 20;
+  uint64_t peak_t_ns = 1'000'000'000;
+  uint64_t live_peak_t_ns = 900'000'000;
+  uint64_t untracked_frees = 0;
+  uint64_t dropped_allocations = 0;
+  struct Point {
+    uint64_t t_ns, heap_bytes, rss_bytes;
+  };
+  std::vector<Point> timeline = {{0, 1 << 20, 8 << 20}, {1'000'000'000, 64 << 20, 80 << 20}};
 };
 
 struct ModuleSpec {
@@ -172,6 +206,33 @@ class ProfileBuilder {
     w.u32(static_cast<uint32_t>(buckets.size()));
     for (uint64_t count : buckets) w.u64(count);
     return record(Type::kCaptureStats, w);
+  }
+
+  ProfileBuilder& memory(const MemorySpec& m = {}) {
+    format::ByteWriter w;
+    w.u64(m.sample_interval_bytes);
+    w.u64(m.peak_heap_bytes);
+    w.u64(m.peak_t_ns);
+    w.u64(m.live_peak_t_ns);
+    w.u64(m.untracked_frees);
+    w.u64(m.dropped_allocations);
+    w.u32(static_cast<uint32_t>(m.timeline.size()));
+    for (const MemorySpec::Point& p : m.timeline) {
+      w.u64(p.t_ns);
+      w.u64(p.heap_bytes);
+      w.u64(p.rss_bytes);
+    }
+    return record(Type::kMemory, w);
+  }
+
+  // The live series of the stack_ordinal-th Stack record (0-based, in file order).
+  ProfileBuilder& live_series(uint32_t stack_ordinal, uint64_t bucket_ns, const std::vector<int64_t>& live_bytes) {
+    format::ByteWriter w;
+    w.u32(stack_ordinal);
+    w.u64(bucket_ns);
+    w.u32(static_cast<uint32_t>(live_bytes.size()));
+    for (int64_t v : live_bytes) w.u64(static_cast<uint64_t>(v));
+    return record(Type::kLiveSeries, w);
   }
 
   // Any record, with a payload given as bytes.

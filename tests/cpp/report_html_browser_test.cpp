@@ -192,6 +192,44 @@ TEST_F(report_HtmlBrowserTest, AnEmptyProfileDrawsToo) {
   EXPECT_NE(dom.find("No stack has any CPU time"), std::string::npos);
 }
 
+TEST_F(report_HtmlBrowserTest, MemoryViewsDrawRealData) {
+  // What the agent writes with memory on: memory counters, a Memory record, a live series.
+  Counters cpu_and_alloc{4, 40'000'000};
+  cpu_and_alloc.alloc_bytes = 3 << 20;
+  cpu_and_alloc.alloc_samples = 6;
+  cpu_and_alloc.peak_live_bytes = 3 << 20;
+  ProfileBuilder b;
+  b.meta("argv", "app.py").meta("cwd", dir_).meta("memory", "1").run();
+  b.function(1, "app.py", "<module>", 1).function(2, "app.py", "crunch", 3);
+  b.thread(1, 1, "MainThread", 40'000'000, 0, 4);
+  b.stack(1, 1, {py(1, 5)}, cpu_and_alloc);
+  b.stack(1, 1, {py(1, 150), py(2, 4), native(0xabc0)}, testing::allocated(40 << 20, 0, 30 << 20));
+  std::vector<int64_t> growing;
+  for (int64_t i = 1; i <= 20; ++i) growing.push_back(i * (2 << 20));
+  b.live_series(1, 100'000'000, growing).memory();
+  const std::vector<uint8_t> bytes = b.bytes();
+  std::ofstream(dir_ + "/p.pyro", std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  std::FILE* sink = std::tmpfile();
+  ASSERT_EQ(run_report_command({dir_ + "/p.pyro", "--html", dir_ + "/p.html"}, sink, sink), 0);
+  std::fclose(sink);
+  const std::string dom = load("#L0-4");
+  EXPECT_EQ(console_.find("CONSOLE"), std::string::npos) << console_;
+  // The scripts hold the views' fixed texts too: look for what only drawing real data makes.
+  const size_t memory = dom.find("<section id=\"memory\">");
+  ASSERT_NE(memory, std::string::npos);
+  const std::string section = dom.substr(memory, dom.find("</section>", memory) - memory);
+  EXPECT_NE(section.find("Heap peak 64.0 MiB at 1.00 s"), std::string::npos) << section;
+  const size_t leaks = section.find("Possible leaks");
+  const size_t holders = section.find("Who holds memory at the peak");
+  ASSERT_NE(leaks, std::string::npos) << section;
+  ASSERT_NE(holders, std::string::npos) << section;
+  EXPECT_NE(section.substr(leaks, holders - leaks).find(">app.py:4<"), std::string::npos) << section;
+  EXPECT_NE(section.find("30.0 MiB", holders), std::string::npos) << "line 4's bytes at the peak";
+  EXPECT_NE(dom.find("id=\"L0-4\""), std::string::npos) << "the allocation-only line is drawn";
+  EXPECT_NE(dom.find("40.0 MiB"), std::string::npos) << "line 4's allocated bytes";
+}
+
 TEST_F(report_HtmlBrowserTest, FragmentRevealsAFoldedLine) {
   const std::string dom = load("#L0-100");
   EXPECT_EQ(console_.find("CONSOLE"), std::string::npos) << console_;
