@@ -85,6 +85,10 @@ void on_sample_signal(int, siginfo_t*, void* ucontext) {
   ThreadSlot* slot = t_slot;
   if (!slot) {
     g_capture.signals_without_slot.fetch_add(1, std::memory_order_relaxed);
+  } else if (slot->in_memory_hook.load(std::memory_order_relaxed)) {
+    // The thread is recording an allocation sample: that CPU is the profiler's. Take no
+    // sample and account nothing; the hook takes its own CPU out of the thread's account,
+    // and the next sample accounts the program's CPU up to its expiry point.
   } else if (g_capture.sampling.load(std::memory_order_acquire)) {
     slot->in_handler.store(1, std::memory_order_release);
     // Re-check after publishing in_handler: finish() clears `sampling` then waits for

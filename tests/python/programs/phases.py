@@ -21,7 +21,7 @@ def native_phase():
 
 def system_phase():
     fd = os.open("/dev/zero", os.O_RDONLY)
-    for _ in range(2500):
+    for _ in range(10000):
         os.read(fd, 1 << 20)  # SYSTEM_LINE
     os.close(fd)
 
