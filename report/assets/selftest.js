@@ -163,6 +163,17 @@ function runSelftest(M, views, params) {
     return out;
   });
 
+  // What the memory views drew (their text, as a reader sees it).
+  step('memory', () => {
+    const section = document.querySelector('#memory');
+    const timeline = document.querySelector('#timeline');
+    return {
+      tracked: !!M.memory,
+      rows: section ? Array.from(section.querySelectorAll('tbody tr')).map((tr) => tr.textContent) : [],
+      timeline: timeline ? timeline.textContent : '',
+    };
+  });
+
   // &unfold=1, last (a thread filter change redraws the files): every file open and every
   // fold unfolded, so all the source text is in the page; then whether any of it ran.
   if (params.get('unfold')) {

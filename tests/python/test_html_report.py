@@ -226,6 +226,26 @@ def test_memory_views_draw_when_memory_was_tracked(profiled):
     assert 'id="flame-metric"' in dom and "allocated bytes" in dom
 
 
+def test_memory_views_of_a_real_memory_profile(tmp_path):
+    """A run with memory tracking: the real peak, the leak line and the memory columns draw."""
+    program = PROGRAMS / "memory_leak.py"
+    base = tmp_path / "leak"
+    out_json = tmp_path / "leak.json"
+    proc = subprocess.run([*pyrometer_command(), "run", "-q", "-o", str(base), "--json", str(out_json), str(program)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out_json.read_text())
+    assert data["memory"] and data["leaks"], "the program leaks: the JSON must say so"
+    dom, log = browse(base.with_suffix(".html"), tmp_path, "#pyro-selftest")
+    assert console_messages(log) == []
+    assert selftest(dom)["errors"] == []
+    memory = selftest(dom)["memory"]
+    assert memory["tracked"]
+    assert "peak " in memory["timeline"], "the heap peak is marked on the timeline"
+    leak_line = f"memory_leak.py:{line_of(program, '# LEAK_LINE')}"
+    assert any(leak_line in row for row in memory["rows"]), memory["rows"]
+
+
 def test_wall_mode_page(tmp_path):
     base = tmp_path / "wall"
     proc = subprocess.run([*pyrometer_command(), "run", "-q", "--mode", "wall", "-o", str(base), str(PROGRAM), "0.3"],
