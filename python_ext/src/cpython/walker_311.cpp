@@ -29,6 +29,8 @@
 #error "walker_311.cpp reads CPython 3.11 internals; CMake must pick the walker for this version"
 #endif
 
+static_assert(sizeof(_Py_CODEUNIT) == pyro::cpython::kCodeUnitBytes, "3.11 code units");
+
 namespace pyro::cpython {
 namespace {
 

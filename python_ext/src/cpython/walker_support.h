@@ -24,6 +24,9 @@ constexpr Py_ssize_t kMaxLineTableBytes = 1 << 24;
 // of a thread's stack while a call is being set up, so more than this many is garbage.
 constexpr int kMaxSkippedFrames = 64;
 
+// sizeof(_Py_CODEUNIT), an internal type since 3.12: each walker static_asserts it.
+constexpr intptr_t kCodeUnitBytes = 2;
+
 template <typename T>
 bool is_aligned(const T* pointer) {
   return pointer != nullptr && reinterpret_cast<uintptr_t>(pointer) % alignof(T) == 0;
@@ -117,9 +120,8 @@ inline bool code_unit_offset(const void* bytecode, Py_ssize_t n_units, const voi
                              Py_ssize_t* offset) {
   auto byte_offset = static_cast<intptr_t>(reinterpret_cast<uintptr_t>(instruction) -
                                            reinterpret_cast<uintptr_t>(bytecode));
-  constexpr auto kUnit = static_cast<intptr_t>(sizeof(_Py_CODEUNIT));
-  if (byte_offset % kUnit != 0) return false;
-  *offset = byte_offset / kUnit;
+  if (byte_offset % kCodeUnitBytes != 0) return false;
+  *offset = byte_offset / kCodeUnitBytes;
   return *offset >= -1 && *offset < n_units;
 }
 
