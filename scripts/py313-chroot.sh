@@ -142,3 +142,4 @@ in_chroot sh -c "cd /src && python -m pip install -q --disable-pip-version-check
   || { cat /tmp/pyrometer-pip.log; exit 1; }"
 [ $# -gt 0 ] || set -- tests/python -q
 in_chroot sh -c 'cd /src && exec python -m pytest -p no:cacheprovider "$@"' sh "$@"
+log "CPython 3.13 stage passed in ${SECONDS}s"

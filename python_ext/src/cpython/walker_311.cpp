@@ -1,10 +1,10 @@
-// The CPython 3.11 frame walker: the only file in pyrometer that includes CPython's internal
-// headers. Everything here reads the interrupted thread's interpreter state from a SIGPROF
-// handler, so the walk obeys the signal-handler rules of DESIGN.md: no allocation, no locks,
-// no Python API, no refcount changes, no errno-setting calls, every loop bounded. Reads that
-// can see garbage are validated; the ones that can fault are covered by the core's fault
-// guard (sampler/src/safe_access.h), which aborts the walk with a siglongjmp — so nothing
-// here may leave state half-updated across a read.
+// The CPython 3.11 frame walker: with walker_313.cpp, the only files in pyrometer that
+// include CPython's internal headers. Everything here reads the interrupted thread's
+// interpreter state from a SIGPROF handler, so the walk obeys the signal-handler rules of
+// DESIGN.md: no allocation, no locks, no Python API, no refcount changes, no errno-setting
+// calls, every loop bounded. Reads that can see garbage are validated; the ones that can
+// fault are covered by the core's fault guard (sampler/src/safe_access.h), which aborts
+// the walk with a siglongjmp — so nothing here may leave state half-updated across a read.
 #define Py_BUILD_CORE 1
 #include <Python.h>
 // pycore_atomic.h uses C11 <stdatomic.h> when HAVE_STD_ATOMIC is set, which does not compile

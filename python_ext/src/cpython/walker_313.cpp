@@ -1,5 +1,5 @@
-// The CPython 3.13 frame walker: with walker_311.cpp, the only file in pyrometer that
-// includes CPython's internal headers. It runs in the SIGPROF handler under the rules of
+// The CPython 3.13 frame walker: with walker_311.cpp, the only files in pyrometer that
+// include CPython's internal headers. It runs in the SIGPROF handler under the rules of
 // walker_311.cpp (DESIGN.md): no allocation, no locks, no Python API, no refcounts, no
 // errno-setting calls, every loop bounded; garbage is validated away, reads that can fault
 // are covered by the core's fault guard (sampler/src/safe_access.h, siglongjmp).
