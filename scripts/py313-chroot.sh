@@ -141,5 +141,6 @@ in_chroot sh -c "cd /src && python -m pip install -q --disable-pip-version-check
   --no-build-isolation --no-deps --force-reinstall . >/tmp/pyrometer-pip.log 2>&1 \
   || { cat /tmp/pyrometer-pip.log; exit 1; }"
 [ $# -gt 0 ] || set -- tests/python -q
+# pytest's summary stays the last line of the output (CI reads it).
+log "chroot and build ready after ${SECONDS}s; running pytest $*"
 in_chroot sh -c 'cd /src && exec python -m pytest -p no:cacheprovider "$@"' sh "$@"
-log "CPython 3.13 stage passed in ${SECONDS}s"
