@@ -13,4 +13,11 @@ cmake -S . -B build/test -G Ninja -DPython_EXECUTABLE="$PWD/.venv/bin/python" >b
 cmake --build build/test -j2 || exit 1
 ctest --test-dir build/test --output-on-failure -j2 || status=1
 .venv/bin/python -m pytest tests/python -q -p no:cacheprovider || status=1
+# CPython 3.13: the same end-to-end suites, built against Debian trixie's python3.13 in a
+# cached chroot (needs root). PYROMETER_SKIP_PY313=1 leaves this stage out.
+if [ "${PYROMETER_SKIP_PY313:-0}" = 1 ]; then
+  echo "test.sh: PYROMETER_SKIP_PY313=1: CPython 3.13 stage skipped" >&2
+else
+  scripts/py313-chroot.sh || status=1
+fi
 exit $status

@@ -43,9 +43,7 @@ def _name_threads(agent) -> None:
     """Tell the agent each Python thread's threading name (at start and at end)."""
     import _thread
 
-    original = _thread.start_new_thread
-
-    def start_new_thread(function, args, kwargs=None):
+    def named(function):
         owner = getattr(function, "__self__", None)
 
         def run(*a, **kw):
@@ -55,13 +53,29 @@ def _name_threads(agent) -> None:
             finally:
                 _set_name_from(agent, owner)  # it may have been renamed meanwhile
 
-        return original(run, args, kwargs if kwargs is not None else {})
+        return run
+
+    original = _thread.start_new_thread
+
+    def start_new_thread(function, args, kwargs=None):
+        return original(named(function), args, kwargs if kwargs is not None else {})
 
     _thread.start_new_thread = start_new_thread
     _thread.start_new = start_new_thread
     threading = sys.modules.get("threading")
     if threading is not None:  # imported before us (unusual): patch its cached alias too
         threading._start_new_thread = start_new_thread
+
+    # Since 3.13 threading.Thread.start() goes through start_joinable_thread instead.
+    joinable = getattr(_thread, "start_joinable_thread", None)
+    if joinable is not None:
+
+        def start_joinable_thread(function, *args, **kwargs):
+            return joinable(named(function), *args, **kwargs)
+
+        _thread.start_joinable_thread = start_joinable_thread
+        if threading is not None:
+            threading._start_joinable_thread = start_joinable_thread
 
 
 def _set_name_from(agent, owner) -> None:

@@ -16,7 +16,7 @@ from typing import NoReturn, Sequence
 
 from pyrometer import __version__, _paths
 
-SUPPORTED_PYTHONS = {(3, 11)}
+SUPPORTED_PYTHONS = {(3, 11), (3, 13)}
 # Mean bytes between allocation samples (docs/benchmarks.md: accuracy and cost per mean).
 DEFAULT_MEMORY_INTERVAL = 256 * 1024
 

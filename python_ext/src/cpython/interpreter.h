@@ -1,8 +1,9 @@
 // The version-neutral face of the CPython-specific code. Exactly one implementation is
-// compiled in, chosen by CMake from the Python it builds against (walker_311.cpp for 3.11;
-// 3.13 will be walker_313.cpp). That file is the only one that includes CPython's internal
+// compiled in, chosen by CMake from the Python it builds against (walker_311.cpp for 3.11,
+// walker_313.cpp for 3.13). That file is the only one that includes CPython's internal
 // headers; everything else in python_ext/ talks to the interpreter through this interface
-// or through the public C API. See docs/cpython-versions.md.
+// or through the public C API (walker_support.h holds what the walkers share).
+// See docs/cpython-versions.md.
 #pragma once
 
 #include <Python.h>

@@ -1,10 +1,10 @@
-// The CPython 3.11 frame walker: the only file in pyrometer that includes CPython's internal
-// headers. Everything here reads the interrupted thread's interpreter state from a SIGPROF
-// handler, so the walk obeys the signal-handler rules of DESIGN.md: no allocation, no locks,
-// no Python API, no refcount changes, no errno-setting calls, every loop bounded. Reads that
-// can see garbage are validated; the ones that can fault are covered by the core's fault
-// guard (sampler/src/safe_access.h), which aborts the walk with a siglongjmp — so nothing
-// here may leave state half-updated across a read.
+// The CPython 3.11 frame walker: with walker_313.cpp, the only files in pyrometer that
+// include CPython's internal headers. Everything here reads the interrupted thread's
+// interpreter state from a SIGPROF handler, so the walk obeys the signal-handler rules of
+// DESIGN.md: no allocation, no locks, no Python API, no refcount changes, no errno-setting
+// calls, every loop bounded. Reads that can see garbage are validated; the ones that can
+// fault are covered by the core's fault guard (sampler/src/safe_access.h), which aborts
+// the walk with a siglongjmp — so nothing here may leave state half-updated across a read.
 #define Py_BUILD_CORE 1
 #include <Python.h>
 // pycore_atomic.h uses C11 <stdatomic.h> when HAVE_STD_ATOMIC is set, which does not compile
@@ -23,22 +23,16 @@
 
 #include "cpython/code_ranges.h"
 #include "cpython/interpreter.h"
-#include "cpython/location_table.h"
+#include "cpython/walker_support.h"
 
 #if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
 #error "walker_311.cpp reads CPython 3.11 internals; CMake must pick the walker for this version"
 #endif
 
+static_assert(sizeof(_Py_CODEUNIT) == pyro::cpython::kCodeUnitBytes, "3.11 code units");
+
 namespace pyro::cpython {
 namespace {
-
-// Names and file names longer than this are taken as garbage, not as data to copy.
-constexpr Py_ssize_t kMaxStringChars = 1 << 16;
-// A location table larger than this is taken as garbage (real ones are a few KB).
-constexpr Py_ssize_t kMaxLineTableBytes = 1 << 24;
-// Incomplete frames are skipped without using an output slot. They only exist at the top
-// of a thread's stack while a call is being set up, so more than this many is garbage.
-constexpr int kMaxSkippedFrames = 64;
 
 // Opcodes that are the call family after deoptimization: CALL, PRECALL and CALL_FUNCTION_EX
 // with every specialized form 3.11 quickens them into. _PyOpcode_Deopt itself is not
@@ -71,76 +65,13 @@ constexpr uint8_t kCallFamily[] = {
     CALL_FUNCTION_EX,
 };
 
-struct OpcodeTable {
-  bool is_call[256];
-};
+constexpr OpcodeTable kOpcodes = make_opcode_table(kCallFamily);
 
-constexpr OpcodeTable make_opcode_table() {
-  OpcodeTable table{};
-  for (uint8_t opcode : kCallFamily) table.is_call[opcode] = true;
-  return table;
-}
-
-constexpr OpcodeTable kOpcodes = make_opcode_table();
-
-template <typename T>
-bool is_aligned(const T* pointer) {
-  return pointer != nullptr && reinterpret_cast<uintptr_t>(pointer) % alignof(T) == 0;
-}
-
-// Object pointers come from interpreter memory that may be mid-update. An object header
-// is always pointer-aligned, so a misaligned value is garbage we must not dereference.
-bool is_object_pointer(const void* pointer) {
-  return pointer != nullptr && reinterpret_cast<uintptr_t>(pointer) % alignof(PyObject) == 0;
-}
-
-struct StringRef {
-  const void* data;
-  uint32_t bytes;
-  uint8_t kind;
-};
-
-// co_filename / co_qualname as raw characters. Only exact, compact, ready str objects are
-// accepted: those keep their characters inline right after the header, so no pointer
-// other than the object itself is followed and nothing is converted. Code objects always
-// hold such strings (the compiler interns them), so a failure means `object` is not what
-// the frame claims — e.g. the code object of a frame being popped was just freed and its
-// memory reused.
+// co_filename / co_qualname: 3.11 strings must also be "ready" (their characters computed;
+// always so for code object strings, so a failure means garbage).
 bool read_string(PyObject* object, StringRef* out) {
-  if (!is_object_pointer(object) || Py_TYPE(object) != &PyUnicode_Type) return false;
-  const auto* ascii = reinterpret_cast<const PyASCIIObject*>(object);
-  if (!ascii->state.compact || !ascii->state.ready) return false;
-  unsigned kind = ascii->state.kind;
-  if (kind != PyUnicode_1BYTE_KIND && kind != PyUnicode_2BYTE_KIND &&
-      kind != PyUnicode_4BYTE_KIND) {
-    return false;
-  }
-  Py_ssize_t length = ascii->length;
-  if (length < 0 || length > kMaxStringChars) return false;
-  if (ascii->state.ascii) {
-    if (kind != PyUnicode_1BYTE_KIND) return false;
-    out->data = ascii + 1;
-  } else {
-    out->data = reinterpret_cast<const PyCompactUnicodeObject*>(object) + 1;
-  }
-  out->bytes = static_cast<uint32_t>(length) * kind;
-  out->kind = static_cast<uint8_t>(kind);
-  return true;
-}
-
-struct LineTable {
-  const uint8_t* bytes;
-  size_t size;
-};
-
-bool read_line_table(const PyCodeObject* code, LineTable* out) {
-  PyObject* table = code->co_linetable;
-  if (!is_object_pointer(table) || Py_TYPE(table) != &PyBytes_Type) return false;
-  Py_ssize_t size = Py_SIZE(table);
-  if (size < 0 || size > kMaxLineTableBytes) return false;
-  out->bytes = reinterpret_cast<const uint8_t*>(reinterpret_cast<PyBytesObject*>(table)->ob_sval);
-  out->size = static_cast<size_t>(size);
-  return true;
+  return read_compact_string(object, out) &&
+         reinterpret_cast<const PyASCIIObject*>(object)->state.ready;
 }
 
 // The calling thread's PyThreadState, without locks. 3.11 has no C-level thread-local for
@@ -185,20 +116,6 @@ bool is_call_instruction(const _Py_CODEUNIT* code, Py_ssize_t n_units, Py_ssize_
   return false;
 }
 
-// A code object as the walker sees it, or false when `code` cannot be one.
-bool is_code_object(const PyCodeObject* code) {
-  // A popped frame keeps pointing at its code object after the frame released it; if that
-  // was the last reference the memory may already hold another object. The exact type
-  // check rejects most such reuse before any field of the code object is believed.
-  return is_object_pointer(code) && Py_TYPE(code) == &PyCode_Type && Py_SIZE(code) > 0;
-}
-
-// A validation failure: report no Python frames, and no flag derived from them.
-int drop_stack(uint32_t* flags) {
-  *flags &= ~static_cast<uint32_t>(PYRO_WALK_IN_CALL | PYRO_WALK_TRUNCATED);
-  return 0;
-}
-
 int walk(PyroPyFrame* out, int max, uint32_t* flags) {
   PyThreadState* tstate = current_thread_state();
   if (tstate == nullptr) return 0;
@@ -232,14 +149,12 @@ int walk(PyroPyFrame* out, int max, uint32_t* flags) {
     // prev_instr is the code unit before the next instruction: code - 1 for a frame that has
     // not started, otherwise inside the bytecode. Anything else means the frame and its code
     // object do not belong together (a popped frame whose slot is being reused).
-    // (Integer arithmetic: the pointers may be unrelated garbage.)
     const _Py_CODEUNIT* bytecode = _PyCode_CODE(code);
     Py_ssize_t n_units = Py_SIZE(code);
-    auto byte_offset = static_cast<intptr_t>(reinterpret_cast<uintptr_t>(frame->prev_instr) -
-                                             reinterpret_cast<uintptr_t>(bytecode));
-    if (byte_offset % static_cast<intptr_t>(sizeof(_Py_CODEUNIT)) != 0) return drop_stack(flags);
-    Py_ssize_t offset = byte_offset / static_cast<intptr_t>(sizeof(_Py_CODEUNIT));
-    if (offset < -1 || offset >= n_units) return drop_stack(flags);
+    Py_ssize_t offset = 0;
+    if (!code_unit_offset(bytecode, n_units, frame->prev_instr, &offset)) {
+      return drop_stack(flags);
+    }
 
     // _PyFrame_IsIncomplete: a frame on the thread's stack is still being set up (cells,
     // generator creation) until it passes its first traceable instruction (RESUME). CPython
@@ -265,22 +180,12 @@ int walk(PyroPyFrame* out, int max, uint32_t* flags) {
     StringRef name{};
     LineTable lines{};
     if (!read_string(code->co_filename, &file) || !read_string(code->co_qualname, &name) ||
-        !read_line_table(code, &lines)) {
+        !read_line_table(code->co_linetable, &lines)) {
       return drop_stack(flags);
     }
-    PyroPyFrame& slot = out[written];
-    slot.file = file.data;
-    slot.file_len = file.bytes;
-    slot.file_kind = file.kind;
-    slot.name = name.data;
-    slot.name_len = name.bytes;
-    slot.name_kind = name.kind;
     // 3.11 marks the frame its own _PyEval_EvalFrameDefault call started with is_entry;
     // the core uses it to split Python frames between native eval-loop frames.
-    slot.is_entry = frame->is_entry ? 1 : 0;
-    slot.reserved = 0;
-    slot.first_line = code->co_firstlineno;
-    slot.line = line_for_offset(lines.bytes, lines.size, code->co_firstlineno, offset);
+    fill_frame(&out[written], file, name, lines, code->co_firstlineno, offset, frame->is_entry);
     ++written;
   }
   return written;
@@ -292,27 +197,18 @@ const char* abi_name() { return "3.11"; }
 
 int walk_current_thread(PyroPyFrame* out, int max, uint32_t* flags) {
   // errno: nothing below sets it (pthread_getspecific does not), so it needs no saving.
-  uint32_t walk_flags = 0;
-  int written = (out == nullptr || max < 0) ? 0 : walk(out, max, &walk_flags);
-  if (flags != nullptr) *flags = walk_flags;
-  return written;
+  return checked_walk(walk, out, max, flags);
 }
 
 int line_for_code_offset(PyObject* code_object, long offset) {
   auto* code = reinterpret_cast<PyCodeObject*>(code_object);
   LineTable lines{};
-  if (!is_code_object(code) || !read_line_table(code, &lines)) return -1;
+  if (!is_code_object(code) || !read_line_table(code->co_linetable, &lines)) return -1;
   if (offset >= Py_SIZE(code)) return -1;
   return line_for_offset(lines.bytes, lines.size, code->co_firstlineno, offset);
 }
 
-int call_family_opcodes(uint8_t out[256]) {
-  int count = 0;
-  for (int opcode = 0; opcode < 256; ++opcode) {
-    if (kOpcodes.is_call[opcode]) out[count++] = static_cast<uint8_t>(opcode);
-  }
-  return count;
-}
+int call_family_opcodes(uint8_t out[256]) { return list_call_opcodes(kOpcodes, out); }
 
 bool prepare_walker(PyroWalker* walker, std::string* error) {
   walker->abi_version = PYRO_WALKER_ABI_VERSION;
@@ -322,35 +218,7 @@ bool prepare_walker(PyroWalker* walker, std::string* error) {
     return false;
   }
 
-  // Self-check against the public API: the walker reads raw struct fields, so a build whose
-  // layout differs from these headers (another 3.11 configuration, a patched interpreter)
-  // must be refused here rather than produce garbage profiles.
-  const char* mismatch = "the 3.11 walker does not match this interpreter's memory layout: ";
-  PyThreadState* tstate = PyThreadState_Get();
-  if (current_thread_state() != tstate) {
-    *error = std::string(mismatch) + "the autoTSS lookup does not find this thread's state";
-    return false;
-  }
-  PyroPyFrame frames[1];
-  uint32_t flags = 0;
-  int written = walk_current_thread(frames, 1, &flags);
-  if (!(flags & PYRO_WALK_HAS_THREAD_STATE) || !(flags & PYRO_WALK_GIL_HELD)) {
-    *error = std::string(mismatch) + "the GIL state does not show this thread holding the GIL";
-    return false;
-  }
-  PyFrameObject* python_frame = PyEval_GetFrame();  // borrowed; NULL when called from C
-  if (python_frame != nullptr) {
-    PyCodeObject* code = PyFrame_GetCode(python_frame);  // new reference
-    bool same_frame = written == 1 && frames[0].first_line == code->co_firstlineno &&
-                      frames[0].line == PyFrame_GetLineNumber(python_frame) &&
-                      frames[0].name == PyUnicode_DATA(code->co_qualname);
-    Py_DECREF(code);
-    if (!same_frame) {
-      *error = std::string(mismatch) + "the innermost frame read differs from PyEval_GetFrame()";
-      return false;
-    }
-  }
-  return true;
+  return check_walker_against_api(abi_name(), current_thread_state(), walk_current_thread, error);
 }
 
 }  // namespace pyro::cpython
