@@ -18,7 +18,8 @@ namespace {
 // Marker the allocation shim exports: memory tracking needs it in the process.
 constexpr const char* kShimMarker = "pyrometer_memory_shim_version";
 
-// The executable segment of the object that contains `address`; empty when none does.
+// The executable segment of the object that contains `address` (code or data); empty when
+// none does.
 PyroCodeRange executable_range_of(const void* address) {
   struct Query {
     uintptr_t address;
@@ -28,16 +29,18 @@ PyroCodeRange executable_range_of(const void* address) {
   dl_iterate_phdr(
       [](dl_phdr_info* info, size_t, void* data) {
         auto* q = static_cast<Query*>(data);
+        bool contains = false;
+        PyroCodeRange text{0, 0};
         for (int i = 0; i < info->dlpi_phnum; ++i) {
           const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-          if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
+          if (ph.p_type != PT_LOAD) continue;
           const uintptr_t start = info->dlpi_addr + ph.p_vaddr, end = start + ph.p_memsz;
-          if (q->address >= start && q->address < end) {
-            q->range = {start, end};
-            return 1;
-          }
+          contains |= q->address >= start && q->address < end;
+          if (ph.p_flags & PF_X) text = {start, end};
         }
-        return 0;
+        if (!contains) return 0;
+        q->range = text;
+        return 1;
       },
       &query);
   return query.range;
@@ -71,10 +74,12 @@ bool MemoryProfiler::configure(uint64_t mean_bytes, std::string* error) {
   mean_ = mean_bytes;
   enabled_ = true;
   // The allocator's code ranges, for the Python/native split (see CaptureState::allocator).
-  const void* allocator_functions[CaptureState::kMaxAllocatorRanges] = {dlsym(RTLD_DEFAULT, "mallocx"),
-                                                                       dlsym(RTLD_DEFAULT, "malloc")};
+  // Located by symbols only they define: "malloc" itself may resolve to the canonical PLT
+  // entry of a non-PIE interpreter executable.
+  const void* allocator_symbols[CaptureState::kMaxAllocatorRanges] = {dlsym(RTLD_DEFAULT, "mallocx"),
+                                                                     dlsym(RTLD_DEFAULT, kShimMarker)};
   for (int i = 0; i < CaptureState::kMaxAllocatorRanges; ++i)
-    capture_state().allocator[i] = executable_range_of(allocator_functions[i]);
+    capture_state().allocator[i] = executable_range_of(allocator_symbols[i]);
   statm_fd_ = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
   return true;
 }
