@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aggregator.h"
+#include "child_process.h"
 #include "module_map.h"
 #include "pyrometer/walker_api.h"
 #include "thread_registry.h"
@@ -28,6 +29,7 @@ struct AgentConfig {
   uint64_t interval_ns = 10'000'000;
   uint64_t checkpoint_ns = 2'000'000'000;
   bool native = true;  // capture native stacks
+  AgentRole role = AgentRole::kRoot;  // where this process sits in the profiled tree
 
   // Parses "key=value;key=value" (the PYROMETER_AGENT variable). False on a bad entry.
   bool parse(const std::string& text, std::string* error);
@@ -57,8 +59,17 @@ class Agent {
   const char* last_error() const { return last_error_.c_str(); }
 
   // Exit paths (preload/exit_hooks).
-  void on_fork_child();
   void on_terminate_signal(int sig);  // signal handler context
+
+  // Child processes (agent_children.cpp). pthread_atfork handlers; on_fork_child is
+  // lock-free, start() does the rest in the child.
+  void on_fork_prepare();
+  void on_fork_parent();
+  void on_fork_child();
+  // The exec interposers (preload/exec_hooks.cpp), possibly in a vfork child: the
+  // environment to give the new image. replaces_image: exec (not posix_spawn) of a target
+  // that exists — the current image's profile is written first.
+  char* const* before_exec(char* const* envp, bool replaces_image, ExecEnvironment::Buffers* buffers);
 
  private:
   Agent() = default;
@@ -73,6 +84,10 @@ class Agent {
   std::string write_profile();
   int run_report_command();
   void install_terminate_handler();
+  // Child processes (agent_children.cpp).
+  bool follow_children(const std::string& settings);
+  bool prepare_child_start(bool forked);
+  bool owns_process() const;
 
   AgentConfig config_;
   std::atomic<bool> active_{false};
@@ -99,6 +114,12 @@ class Agent {
   std::vector<std::pair<std::string, std::string>> metadata_;
   std::vector<std::string> report_command_;
   std::string last_error_;
+
+  // Child processes (agent_children.cpp).
+  AgentRole role_ = AgentRole::kRoot;
+  std::string children_dir_;  // BASE.pyro.children: where descendants write their profiles
+  ExecEnvironment exec_env_;  // read-only once prepared: exec interposers use it
+  std::atomic<bool> forked_child_{false};  // start() must restart what fork() dropped
 };
 
 }  // namespace pyro
