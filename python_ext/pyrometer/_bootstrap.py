@@ -2,8 +2,10 @@
 initialisation (before the program's first line) when the launcher set PYROMETER_RUN.
 
 It connects the CPython frame walker to the preload agent, hands over the run's metadata
-and the report command, names threads, and finishes the profile at interpreter exit. The
-program must not notice: its argv, __main__, environment (minus our variables) and
+and the report command, names threads, and finishes the profile at interpreter exit. In a
+child process (PYROMETER_AGENT role=child: exec'd by a profiled process; or a fork, see
+_restart_after_fork) it profiles the child into its own file and runs no report; the root
+process's report merges the children. The program must not notice: its argv, __main__, environment (minus our variables) and
 tracebacks stay as without the profiler, and every failure here is one line on stderr,
 after which the program runs unprofiled.
 """
@@ -16,6 +18,8 @@ import os
 import sys
 
 _RUN_VARIABLE = "PYROMETER_RUN"
+_AGENT_VARIABLE = "PYROMETER_AGENT"
+_PRELOAD_NAME = "libpyrometer_preload.so"
 _agent = None  # the _pyrometer module once started
 _open_when_done = ""  # the HTML report to open in a browser at the end (--open)
 
@@ -28,11 +32,26 @@ def _error(message: str) -> None:
         pass
 
 
-def _restore_environment(run: dict) -> None:
+def _agent_role() -> str:
+    """root (started by `pyrometer run`), child (exec'd by a profiled process) or successor
+    (the image the root exec'd into: it reports at its exit)."""
+    for item in os.environ.get(_AGENT_VARIABLE, "").split(";"):
+        if item.startswith("role="):
+            return item[len("role=") :]
+    return "root"
+
+
+def _restore_environment(run: dict, role: str) -> None:
     """The program sees its own environment, not the launcher's variables."""
-    for key in ("PYROMETER_RUN", "PYROMETER_AGENT"):
+    for key in (_RUN_VARIABLE, _AGENT_VARIABLE):
         os.environ.pop(key, None)
-    original = run.get("ld_preload")
+    if role != "root":
+        # The exec hook put the agent first into the LD_PRELOAD the parent passed.
+        kept = [p for p in os.environ.get("LD_PRELOAD", "").replace(" ", ":").split(":")
+                if p and os.path.basename(p) != _PRELOAD_NAME]
+        original = ":".join(kept)
+    else:
+        original = run.get("ld_preload")
     if original:
         os.environ["LD_PRELOAD"] = original
     else:
@@ -100,11 +119,26 @@ def _finish() -> None:
             _error(f"cannot open the report in a browser ({exc})")
 
 
+def _restart_after_fork() -> None:
+    """os.fork() child: the agent's atfork handler only reset what fork() broke; sampling
+    restarts here, in normal context, into the child's own profile."""
+    agent = _agent
+    if agent is None:
+        return
+    try:
+        agent.set_metadata("cwd", os.getcwd())
+        agent.start()
+    except Exception as exc:
+        _error(f"cannot profile the forked child ({exc}); it runs without profiling")
+
+
 def _start() -> None:
     global _agent, _open_when_done
     run = json.loads(os.environ.get(_RUN_VARIABLE, "{}"))
-    _restore_environment(run)
-    _open_when_done = run.get("open", "")
+    role = _agent_role()
+    _restore_environment(run, role)
+    reports = role in ("root", "successor")
+    _open_when_done = run.get("open", "") if reports else ""
     try:
         from pyrometer import _pyrometer as agent
     except ImportError as exc:
@@ -114,13 +148,14 @@ def _start() -> None:
         _error("the pyrometer preload agent is not loaded; running without profiling")
         return
     sep = "\x1f"
-    agent.set_metadata("argv", sep.join(run.get("argv", sys.argv)))
+    argv = run.get("argv", sys.argv) if role == "root" else sys.argv
+    agent.set_metadata("argv", sep.join(argv))
     agent.set_metadata("python_version", ".".join(map(str, sys.version_info[:3])))
     agent.set_metadata("cwd", os.getcwd())
     agent.set_metadata("exclude_prefixes", sep.join(run.get("exclude_prefixes", [])))
     agent.set_metadata("profile_all", "1" if run.get("profile_all") else "0")
     agent.set_metadata("memory", "0")
-    if run.get("report_command"):
+    if reports and run.get("report_command"):
         agent.set_report_command(run["report_command"])
     agent.set_thread_name(0, "MainThread")
     _name_threads(agent)
@@ -131,6 +166,7 @@ def _start() -> None:
         _error(f"cannot start sampling: {exc}; running without profiling")
         return
     _agent = agent
+    os.register_at_fork(after_in_child=_restart_after_fork)
 
 
 try:
