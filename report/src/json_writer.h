@@ -29,6 +29,7 @@ class JsonWriter {
  private:
   void write_run(JsonBuilder& json) const;
   void write_threads(JsonBuilder& json) const;
+  void write_processes(JsonBuilder& json) const;
   void write_files(JsonBuilder& json, SourceFileCache* sources) const;
   void write_native_hotspots(JsonBuilder& json) const;
   void write_stacks(JsonBuilder& json) const;
