@@ -13,6 +13,7 @@
 
 #include "agent.h"
 #include "capture.h"
+#include "native_unwind.h"
 #include "pyrometer/profile_format.h"
 
 namespace pyro {
@@ -35,11 +36,17 @@ bool Agent::follow_children(const std::string& settings) {
 bool Agent::owns_process() const { return pid_ == current_pid(); }
 
 void Agent::on_fork_prepare() {
+  // No thread may be inside dl_iterate_phdr at the fork (its lock survives, held, in the
+  // child: see native_unwind.h).
+  block_phdr_iteration_for_fork();
   // Held across fork() so the child's copy of metadata and report command is consistent.
   config_lock_.lock();
 }
 
-void Agent::on_fork_parent() { config_lock_.unlock(); }
+void Agent::on_fork_parent() {
+  config_lock_.unlock();
+  unblock_phdr_iteration_after_fork(false);
+}
 
 void Agent::on_fork_child() {
   // Only the forking thread survives, and any lock (the allocator's included) may have
@@ -47,6 +54,7 @@ void Agent::on_fork_child() {
   // start() — called from the Python side's os.register_at_fork(after_in_child=...) hook —
   // restarts sampling in normal context.
   new (&config_lock_) std::mutex();  // held across the fork by on_fork_prepare
+  unblock_phdr_iteration_after_fork(true);
   capture_state().sampling.store(false, std::memory_order_relaxed);
   for (auto& bucket : capture_state().capture_durations) bucket.store(0, std::memory_order_relaxed);
   pid_ = current_pid();

@@ -2,15 +2,60 @@
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <time.h>
+
+#include <atomic>
 
 namespace pyro {
 namespace {
 __thread int t_loader_depth __attribute__((tls_model("initial-exec"))) = 0;
+__thread bool t_unwinding_in_handler __attribute__((tls_model("initial-exec"))) = false;
 constexpr int kHandlerFrames = 8;  // our own frames above the signal frame, at most
+
+// A Dekker handshake (sequentially consistent): a normal caller announces itself, then
+// waits for handlers already unwinding; a handler announces itself, then backs off when a
+// normal caller (or a fork) is announced. At least one side always sees the other.
+std::atomic<int> g_normal_iterations{0};
+std::atomic<int> g_handler_unwinds{0};
+std::atomic<bool> g_fork_pending{false};
+
+void pause_briefly() {
+  timespec ts{0, 50'000};
+  nanosleep(&ts, nullptr);
+}
 }  // namespace
 
 void enter_dynamic_loader() { ++t_loader_depth; }
 void leave_dynamic_loader() { --t_loader_depth; }
+
+void begin_phdr_iteration() {
+  for (;;) {
+    while (g_fork_pending.load()) pause_briefly();
+    g_normal_iterations.fetch_add(1);
+    if (!g_fork_pending.load()) break;
+    g_normal_iterations.fetch_sub(1);
+  }
+  while (g_handler_unwinds.load() > 0) pause_briefly();  // handlers finish in microseconds
+}
+
+void end_phdr_iteration() { g_normal_iterations.fetch_sub(1); }
+
+bool unwinding_in_handler() { return t_unwinding_in_handler; }
+
+void block_phdr_iteration_for_fork() {
+  g_fork_pending.store(true);
+  // Bounded (~1 s): a caller stuck in a callback must not hang the program's fork().
+  for (int i = 0; i < 20'000 && (g_normal_iterations.load() > 0 || g_handler_unwinds.load() > 0); ++i)
+    pause_briefly();
+}
+
+void unblock_phdr_iteration_after_fork(bool in_child) {
+  if (in_child) {  // only this thread exists now
+    g_normal_iterations.store(0);
+    g_handler_unwinds.store(0);
+  }
+  g_fork_pending.store(false);
+}
 
 void prepare_native_unwinding() {
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
@@ -21,13 +66,21 @@ void prepare_native_unwinding() {
 int capture_native_stack(uintptr_t interrupted_pc, uintptr_t* out, int max) {
   if (t_loader_depth > 0) return kSkippedInLoader;
   if (max <= 0) return 0;
+  g_handler_unwinds.fetch_add(1);
+  if (g_normal_iterations.load() > 0 || g_fork_pending.load()) {
+    g_handler_unwinds.fetch_sub(1);
+    return kSkippedInLoader;
+  }
   // unw_backtrace starts in this handler; the interrupted frames follow the kernel's
   // signal frame. Unwind into a buffer with room for our own frames, then keep
   // everything from the interrupted PC on.
   constexpr int kBuffer = 256 + kHandlerFrames;
   void* frames[kBuffer];
   const int limit = max + kHandlerFrames < kBuffer ? max + kHandlerFrames : kBuffer;
+  t_unwinding_in_handler = true;
   const int n = unw_backtrace(frames, limit);
+  t_unwinding_in_handler = false;
+  g_handler_unwinds.fetch_sub(1);
   int first = -1;
   for (int i = 0; i < n && i <= kHandlerFrames; ++i) {
     if (reinterpret_cast<uintptr_t>(frames[i]) == interrupted_pc) {
