@@ -13,6 +13,8 @@
 #include "json_writer.h"
 #include "line_model.h"
 #include "profile_reader.h"
+#include "source_file_cache.h"
+#include "text_summary.h"
 #include "testing/fake_symbols.h"
 #include "testing/mini_json.h"
 #include "testing/profile_builder.h"
@@ -198,6 +200,16 @@ TEST(ChildProfiles, JsonListsProcessesAndPidsOfThreadsAndStacks) {
   EXPECT_EQ(json["stacks"][2]["pid"].number, 200);
   EXPECT_DOUBLE_EQ(json["duration_s"].number, 2.0) << "the root's duration";
   EXPECT_DOUBLE_EQ(json["cpu_s"].number, 800e-9) << "children included";
+}
+
+TEST(ChildProfiles, TextSummarySaysHowManyProcesses) {
+  Profile merged = parse(root_profile());
+  merge_child_profile(merged, parse(child_profile()));
+  testing::FakeSymbols symbols;
+  const LineModel model(merged, &symbols);
+  SourceFileCache sources;
+  const std::string text = TextSummary(merged, model, sources).render(TextSummaryOptions{});
+  EXPECT_NE(text.find("2 threads in 2 processes"), std::string::npos) << text;
 }
 
 class ChildProfileFiles : public ::testing::Test {
