@@ -161,6 +161,10 @@ def prepare_children_directory(profile: Path) -> None:
     children = profile.with_name(profile.name + CHILDREN_SUFFIX)
     try:
         if children.is_dir() and not children.is_symlink():
+            info = children.stat()
+            if info.st_uid != os.getuid() or info.st_mode & 0o022:
+                # Someone else's directory (e.g. planted in /tmp): never write into it.
+                raise UsageError(f"{children} is not a private directory of this user")
             for entry in children.iterdir():
                 if entry.name.endswith(".pyro") or ".pyro.tmp." in entry.name:
                     entry.unlink()

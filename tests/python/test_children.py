@@ -148,3 +148,17 @@ def test_fork_while_threads_hold_locks_does_not_deadlock(run_profiled, tmp_path)
     assert run.proc.stdout == plain.stdout == b"children [0, 0, 0, 0, 0]\n"
     forked = pids_running(run.data, "forked_child_work") - {run.data["pid"]}
     assert len(forked) >= 3, forked  # each child works 0.1 s of CPU: most get samples
+
+
+def test_stale_children_are_removed_and_a_foreign_directory_refused(run_profiled, tmp_path):
+    children = tmp_path / "profile.pyro.children"
+    children.mkdir()
+    (children / "1.1.pyro").write_bytes(b"stale")
+    (children / "notes.txt").write_text("kept")
+    run = run_profiled(PROGRAMS / "loop_top.py")
+    assert run.proc.returncode == 0, run.proc.stderr.decode()
+    assert not (children / "1.1.pyro").exists() and (children / "notes.txt").exists()
+    children.chmod(0o777)
+    run = run_profiled(PROGRAMS / "loop_top.py")
+    assert run.proc.returncode == 2
+    assert run.proc.stderr.decode().startswith("pyrometer: error:") and "private" in run.proc.stderr.decode()
