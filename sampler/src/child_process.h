@@ -34,8 +34,10 @@ bool parse_agent_role(const std::string& text, AgentRole* role);
 // pointers and bytes into caller-provided (stack) buffers.
 class ExecEnvironment {
  public:
-  static constexpr size_t kMaxEntries = 4096;  // larger environments are passed unchanged
-  static constexpr size_t kPreloadBytes = 8192;
+  // ~12 KiB on the caller's stack: small enough for a thread started with a small stack
+  // (threading.stack_size(64 KiB)). Larger environments are passed on unchanged.
+  static constexpr size_t kMaxEntries = 1024;
+  static constexpr size_t kPreloadBytes = 4096;
 
   struct Buffers {
     char* entries[kMaxEntries + 4];  // the program's variables, ours, nullptr
