@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 PROGRAMS = {
     "alloc_heavy": [str(HERE / "programs" / "alloc_heavy.py"), "--loops", "2"],
     "pure_python": [str(HERE / "programs" / "pure_python.py")],
+    "sampled_allocs": [str(HERE / "programs" / "sampled_allocs.py")],
 }
 MEANS = [65536, 262144, 1048576]
 
@@ -76,9 +77,12 @@ def main() -> None:
         print(f"\n{program} (unprofiled median {base:.2f} s, {args.rounds} rounds)")
         print("| configuration | median s | x unprofiled | allocation samples |")
         print("|---|---|---|---|")
+        cpu_only = statistics.median(rows["pyrometer --no-memory"])
         for name, times in rows.items():
             med = statistics.median(times)
-            print(f"| {name} | {med:.2f} | {med / base:.2f}x | {samples[program].get(name, '')} |")
+            taken = samples[program].get(name, "")
+            per_sample = f" ({(med - cpu_only) / taken * 1e6:.1f} us per sample over --no-memory)" if taken else ""
+            print(f"| {name} | {med:.2f} | {med / base:.2f}x | {taken}{per_sample} |")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ void at_process_exit() {
   Agent::instance().finish();
 }
 
+void on_fork_prepare() { Agent::instance().on_fork_prepare(); }
+void on_fork_parent() { Agent::instance().on_fork_parent(); }
 void on_fork_child() { Agent::instance().on_fork_child(); }
 
 __attribute__((constructor)) void pyrometer_agent_init() {
@@ -40,7 +42,7 @@ __attribute__((constructor)) void pyrometer_agent_init() {
   Agent::instance().init_from_environment();
   if (!Agent::instance().active()) return;
   atexit(at_process_exit);
-  pthread_atfork(nullptr, nullptr, on_fork_child);
+  pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
 }
 
 }  // namespace

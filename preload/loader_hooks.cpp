@@ -44,6 +44,11 @@ PYRO_EXPORT int dlclose(void* handle) {
 }
 
 PYRO_EXPORT int dl_iterate_phdr(int (*callback)(dl_phdr_info*, size_t, void*), void* data) {
+  // Our handler's own unwind: it announced itself already (native_unwind.cpp).
+  if (pyro::unwinding_in_handler()) return g_iterate(callback, data);
   LoaderScope scope;
-  return g_iterate(callback, data);
+  pyro::begin_phdr_iteration();
+  const int rc = g_iterate(callback, data);
+  pyro::end_phdr_iteration();
+  return rc;
 }

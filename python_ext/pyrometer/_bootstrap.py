@@ -2,8 +2,10 @@
 initialisation (before the program's first line) when the launcher set PYROMETER_RUN.
 
 It connects the CPython frame walker to the preload agent, hands over the run's metadata
-and the report command, names threads, and finishes the profile at interpreter exit. The
-program must not notice: its argv, __main__, environment (minus our variables) and
+and the report command, names threads, and finishes the profile at interpreter exit. In a
+child process (PYROMETER_AGENT role=child: exec'd by a profiled process; or a fork, see
+_restart_after_fork) it profiles the child into its own file and runs no report; the root
+process's report merges the children. The program must not notice: its argv, __main__, environment (minus our variables) and
 tracebacks stay as without the profiler, and every failure here is one line on stderr,
 after which the program runs unprofiled.
 """
@@ -16,6 +18,9 @@ import os
 import sys
 
 _RUN_VARIABLE = "PYROMETER_RUN"
+_AGENT_VARIABLE = "PYROMETER_AGENT"
+_PRELOAD_NAMES = ("libpyrometer_preload.so", "libpyrometer_memory.so")
+_SAVED_PYTHONMALLOC = "PYROMETER_PYTHONMALLOC"
 _agent = None  # the _pyrometer module once started
 _open_when_done = ""  # the HTML report to open in a browser at the end (--open)
 
@@ -28,15 +33,45 @@ def _error(message: str) -> None:
         pass
 
 
-def _restore_environment(run: dict) -> None:
+def _agent_role() -> str:
+    """root (started by `pyrometer run`), child (exec'd by a profiled process) or successor
+    (the image the root exec'd into: it reports at its exit)."""
+    for item in os.environ.get(_AGENT_VARIABLE, "").split(";"):
+        if item.startswith("role="):
+            return item[len("role=") :]
+    return "root"
+
+
+def _memory_tracked() -> bool:
+    """Whether the launcher (or the exec hook) turned memory tracking on for this process:
+    then PYTHONMALLOC is ours and the program's own value must come back."""
+    return "memory=1" in os.environ.get(_AGENT_VARIABLE, "").split(";")
+
+
+def _restore_environment(run: dict, role: str) -> None:
     """The program sees its own environment, not the launcher's variables."""
-    for key in ("PYROMETER_RUN", "PYROMETER_AGENT"):
+    memory = _memory_tracked()  # before PYROMETER_AGENT goes
+    for key in (_RUN_VARIABLE, _AGENT_VARIABLE):
         os.environ.pop(key, None)
-    for key, value in (("LD_PRELOAD", run.get("ld_preload")), ("PYTHONMALLOC", run.get("pythonmalloc"))):
-        if value:
-            os.environ[key] = value
+    if role != "root":
+        # The exec hook put our libraries first into the LD_PRELOAD the parent passed, and
+        # carried the parent's PYTHONMALLOC in PYROMETER_PYTHONMALLOC.
+        kept = [p for p in os.environ.get("LD_PRELOAD", "").replace(" ", ":").split(":")
+                if p and os.path.basename(p) not in _PRELOAD_NAMES]
+        original = ":".join(kept)
+        pythonmalloc = os.environ.pop(_SAVED_PYTHONMALLOC, None)
+    else:
+        original = run.get("ld_preload")
+        pythonmalloc = run.get("pythonmalloc")
+    if original:
+        os.environ["LD_PRELOAD"] = original
+    else:
+        os.environ.pop("LD_PRELOAD", None)
+    if memory:
+        if pythonmalloc:
+            os.environ["PYTHONMALLOC"] = pythonmalloc
         else:
-            os.environ.pop(key, None)
+            os.environ.pop("PYTHONMALLOC", None)
 
 
 def _name_threads(agent) -> None:
@@ -114,11 +149,26 @@ def _finish() -> None:
             _error(f"cannot open the report in a browser ({exc})")
 
 
+def _restart_after_fork() -> None:
+    """os.fork() child: the agent's atfork handler only reset what fork() broke; sampling
+    restarts here, in normal context, into the child's own profile."""
+    agent = _agent
+    if agent is None:
+        return
+    try:
+        agent.set_metadata("cwd", os.getcwd())
+        agent.start()
+    except Exception as exc:
+        _error(f"cannot profile the forked child ({exc}); it runs without profiling")
+
+
 def _start() -> None:
     global _agent, _open_when_done
     run = json.loads(os.environ.get(_RUN_VARIABLE, "{}"))
-    _restore_environment(run)
-    _open_when_done = run.get("open", "")
+    role = _agent_role()
+    _restore_environment(run, role)
+    reports = role in ("root", "successor")
+    _open_when_done = run.get("open", "") if reports else ""
     try:
         from pyrometer import _pyrometer as agent
     except ImportError as exc:
@@ -128,12 +178,13 @@ def _start() -> None:
         _error("the pyrometer preload agent is not loaded; running without profiling")
         return
     sep = "\x1f"
-    agent.set_metadata("argv", sep.join(run.get("argv", sys.argv)))
+    argv = run.get("argv", sys.argv) if role == "root" else sys.argv
+    agent.set_metadata("argv", sep.join(argv))
     agent.set_metadata("python_version", ".".join(map(str, sys.version_info[:3])))
     agent.set_metadata("cwd", os.getcwd())
     agent.set_metadata("exclude_prefixes", sep.join(run.get("exclude_prefixes", [])))
     agent.set_metadata("profile_all", "1" if run.get("profile_all") else "0")
-    if run.get("report_command"):
+    if reports and run.get("report_command"):
         agent.set_report_command(run["report_command"])
     agent.set_thread_name(0, "MainThread")
     _name_threads(agent)
@@ -144,6 +195,7 @@ def _start() -> None:
         _error(f"cannot start sampling: {exc}; running without profiling")
         return
     _agent = agent
+    os.register_at_fork(after_in_child=_restart_after_fork)
 
 
 try:

@@ -154,6 +154,28 @@ def _writable_dir(path: Path) -> bool:
     return directory.is_dir() and os.access(directory, os.W_OK | os.X_OK)
 
 
+CHILDREN_SUFFIX = ".children"  # BASE.pyro.children/<pid>.<start_ns>.pyro: child profiles
+
+
+def prepare_children_directory(profile: Path) -> None:
+    """Child processes write their profiles next to the root's: start from an empty
+    directory, so a previous run's children are not merged into this one."""
+    children = profile.with_name(profile.name + CHILDREN_SUFFIX)
+    try:
+        if children.is_dir() and not children.is_symlink():
+            info = children.stat()
+            if info.st_uid != os.getuid() or info.st_mode & 0o022:
+                # Someone else's directory (e.g. planted in /tmp): never write into it.
+                raise UsageError(f"{children} is not a private directory of this user")
+            for entry in children.iterdir():
+                if entry.name.endswith(".pyro") or ".pyro.tmp." in entry.name:
+                    entry.unlink()
+        else:
+            children.mkdir(mode=0o700)
+    except OSError as exc:
+        raise UsageError(f"cannot prepare {children}: {exc.strerror}") from None
+
+
 def build_run_environment(opts: RunOptions) -> tuple[list[str], dict[str, str]]:
     """The interpreter command line and environment for the profiled process."""
     stem = Path(opts.script).stem if opts.script else opts.module.rsplit(".", 1)[-1]
@@ -174,6 +196,7 @@ def build_run_environment(opts: RunOptions) -> tuple[list[str], dict[str, str]]:
         if not part.exists():
             raise UsageError(f"installation is incomplete: {part} is missing (reinstall pyrometer)")
 
+    prepare_children_directory(profile)
     report_command = [str(report), str(profile), "--html", str(html), "--wrote", str(profile)]
     if json_out:
         report_command += ["--json", str(json_out)]

@@ -34,6 +34,7 @@ std::string JsonWriter::render(const JsonOptions& options) const {
   json.field("python_version", profile_.meta_value("python_version"));
   write_run(json);
   write_threads(json);
+  write_processes(json);
   write_memory(json);
   write_files(json, options.sources);
   write_native_hotspots(json);
@@ -119,6 +120,28 @@ void JsonWriter::write_threads(JsonBuilder& json) const {
     json.field("tid", id.second).field("pid", id.first).field("name", fmt::format("thread {}", id.second));
     json.field("cpu_s", seconds(t.cpu_ns)).field("wall_s", seconds(t.wall_ns));
     json.field("samples", t.samples);
+    json.end_object();
+  }
+  json.end_array();
+}
+
+void JsonWriter::write_processes(JsonBuilder& json) const {
+  // Extra: the root process and every merged child (child_profiles.h), in merge order.
+  std::map<uint32_t, uint64_t> cpu_by_pid;
+  for (const StackRecord& stack : profile_.stacks) cpu_by_pid[stack.pid] += stack.counters.cpu_ns();
+  const uint64_t root_start = profile_.run().start_unix_ns;
+  json.key("processes").begin_array();
+  for (size_t i = 0; i < profile_.runs.size(); ++i) {
+    const RunInfo& r = profile_.runs[i];
+    json.begin_object();
+    json.field("pid", r.pid).field("root", i == 0);
+    json.key("argv").begin_array();
+    for (const std::string& arg : split_meta_list(r.argv)) json.value(arg);
+    json.end_array();
+    json.field("start_s", seconds(r.start_unix_ns > root_start ? r.start_unix_ns - root_start : 0));
+    json.field("duration_s", seconds(r.duration_ns)).field("samples", r.samples);
+    // Per pid: an exec'd image keeps its pid, so two runs may share one.
+    json.field("pid_cpu_s", seconds(cpu_by_pid[r.pid]));
     json.end_object();
   }
   json.end_array();

@@ -30,6 +30,7 @@ class JsonWriter {
   void write_run(JsonBuilder& json) const;
   void write_threads(JsonBuilder& json) const;
   void write_memory(JsonBuilder& json) const;
+  void write_processes(JsonBuilder& json) const;
   void write_files(JsonBuilder& json, SourceFileCache* sources) const;
   void write_native_hotspots(JsonBuilder& json) const;
   void write_leaks(JsonBuilder& json) const;

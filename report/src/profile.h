@@ -28,6 +28,9 @@ struct RunInfo {
   // Format additions: absent (and 0 here) in files written before native stacks.
   uint64_t native_fallbacks = 0;  // samples whose native stack could not be merged
   uint64_t native_skipped = 0;    // samples not unwound (thread inside the dynamic loader)
+  // Not in the Run record: the process's Meta argv (U+001F separated), set when child
+  // profiles are merged (child_profiles.h), so each process keeps its command line.
+  std::string argv;
 };
 
 struct FunctionInfo {
@@ -128,7 +131,8 @@ struct MemoryInfo {
 
 struct Profile {
   std::map<std::string, std::string> meta;
-  std::vector<RunInfo> runs;  // never empty once read; runs[0] is the profiled program
+  std::vector<RunInfo> runs;  // never empty once read; runs[0] is the profiled program,
+                              // then one per merged child process
   std::unordered_map<uint32_t, FunctionInfo> functions;
   std::vector<ThreadInfo> threads;
   std::vector<StackRecord> stacks;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "atomic_file.h"
+#include "child_profiles.h"
 #include "collapsed_writer.h"
 #include "html_writer.h"
 #include "json_writer.h"
@@ -25,7 +26,8 @@ const char kReportUsage[] =
     "usage: pyrometer-report PROFILE [--json FILE] [--html FILE] [--collapsed FILE] "
     "[--speedscope FILE] [--text] [--summary] [--wrote FILE]...\n"
     "\n"
-    "Reads a pyrometer profile (.pyro) and writes reports from it.\n"
+    "Reads a pyrometer profile (.pyro) and writes reports from it, merged with the profiles\n"
+    "of its child processes found in PROFILE.children/.\n"
     "  --json FILE        the JSON export (schema pyrometer/1)\n"
     "  --html FILE        the self-contained HTML report\n"
     "  --collapsed FILE   folded stacks for flamegraph.pl / inferno (weights in microseconds)\n"
@@ -106,7 +108,9 @@ bool wants_colour(std::FILE* stream) {
 }
 
 void run(const CommandLine& cl, std::FILE* out, std::FILE* err) {
-  const Profile profile = ProfileReader::read_file(cl.profile);
+  std::vector<std::string> warnings;
+  const Profile profile = read_profile_with_children(cl.profile, &warnings);
+  for (const std::string& warning : warnings) fmt::print(err, "pyrometer: warning: {}\n", warning);
   const LineModel model(profile);
   SourceFileCache sources;
   std::vector<std::string> written = cl.wrote;

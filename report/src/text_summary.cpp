@@ -100,10 +100,13 @@ std::string TextSummary::header_line() const {
                               100.0 * static_cast<double>(cpu_ns) / static_cast<double>(run.duration_ns));
   }
   size_t threads = profile_.threads.size();
-  return fmt::format("{}: {} wall, {} CPU{}, {} samples ({} dropped), {} thread{}{}",
+  // Child processes merged in (child_profiles.h): say so, the CPU above includes theirs.
+  const std::string processes =
+      profile_.runs.size() > 1 ? fmt::format(" in {} processes", profile_.runs.size()) : std::string();
+  return fmt::format("{}: {} wall, {} CPU{}, {} samples ({} dropped), {} thread{}{}{}",
                      printable(program, 120), duration_text(run.duration_ns),
                      seconds_text(cpu_ns), utilisation, samples, dropped, threads,
-                     threads == 1 ? "" : "s", run.mode == format::Mode::kWall ? ", wall mode" : "");
+                     threads == 1 ? "" : "s", processes, run.mode == format::Mode::kWall ? ", wall mode" : "");
 }
 
 std::string TextSummary::location(const FileLines& file, int32_t line) const {

@@ -37,6 +37,21 @@ uint64_t unix_ns() {
   return uint64_t(ts.tv_sec) * 1'000'000'000ULL + uint64_t(ts.tv_nsec);
 }
 
+// Blocks SIGTERM on the calling thread for its lifetime.
+class SigtermBlocked {
+ public:
+  SigtermBlocked() {
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &term, &previous_);
+  }
+  ~SigtermBlocked() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+
+ private:
+  sigset_t previous_;
+};
+
 void print_error(const std::string& message) {
   // One line on stderr; write(2) directly: stdio may be in any state at exit.
   std::string line = "pyrometer: error: " + message + "\n";
@@ -88,6 +103,11 @@ bool AgentConfig::parse(const std::string& text, std::string* error) {
         return false;
       }
       native = value == "1";
+    } else if (key == "role") {
+      if (!parse_agent_role(value, &role)) {
+        *error = "bad role '" + value + "'";
+        return false;
+      }
     } else if (key == "interval_ns" || key == "checkpoint_ns") {
       char* rest = nullptr;
       unsigned long long v = std::strtoull(value.c_str(), &rest, 10);
@@ -121,6 +141,7 @@ void Agent::init_from_environment() {
     print_error("invalid PYROMETER_AGENT: " + error);
     return;
   }
+  if (!follow_children(settings)) return;  // a non-Python child: dormant
   if (!capture_state().functions.init(kFunctionCapacity, kFunctionArenaBytes)) {
     print_error("cannot reserve memory for the profiler");
     return;
@@ -219,7 +240,10 @@ int Agent::start() {
   };
   if (!active()) return fail("the pyrometer agent is not configured (PYROMETER_AGENT unset)");
   if (started_.exchange(true)) return 0;
-  if (!install_sample_handler() || !SafeAccess::install()) return fail("cannot install signal handlers");
+  // A fork child inherits the signal handlers: installing them again would chain to itself.
+  const bool forked = forked_child_.exchange(false, std::memory_order_acq_rel);
+  if (!forked && (!install_sample_handler() || !SafeAccess::install())) return fail("cannot install signal handlers");
+  if (!prepare_child_start(forked)) return fail("cannot set up the child process's profile");
 
   start_monotonic_ns_ = monotonic_ns();
   start_unix_ns_ = unix_ns();
@@ -343,6 +367,7 @@ void Agent::stop_sampling() {
 }
 
 std::string Agent::write_profile() {
+  if (role_ != AgentRole::kRoot && aggregator_->samples() == 0) return {};  // e.g. a fork child that only exec'd
   RunInfo run;
   run.pid = pid_;
   run.mode = config_.mode;
@@ -377,7 +402,11 @@ std::string Agent::write_profile() {
 }
 
 int Agent::finish() {
-  if (!active() || !started_.load(std::memory_order_acquire)) return 0;
+  // In a vfork child the agent's memory is the parent's: never touch it from there.
+  if (!active() || !started_.load(std::memory_order_acquire) || !owns_process()) return 0;
+  // A SIGTERM on this thread while it writes the profile would kill it half-way (a pool
+  // worker exiting by itself while multiprocessing terminates it): held until done.
+  SigtermBlocked sigterm_blocked;
   if (finishing_.exchange(true, std::memory_order_acq_rel)) {
     // Another thread is finishing (e.g. os._exit racing the atexit hook): wait for it,
     // so the process does not exit before the profile is on disk.
@@ -442,6 +471,7 @@ int Agent::run_report_command() {
   posix_spawnattr_setsigdefault(&attr, &dfl);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t child;
+  InternalSpawn internal;  // the report generator is not a child to profile
   int rc = posix_spawn(&child, argv[0], nullptr, &attr, argv.data(), environ);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
@@ -472,21 +502,17 @@ void Agent::install_terminate_handler() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-void Agent::on_fork_child() {
-  // The child has only the forking thread, no timers and no drain thread. Profiling
-  // child processes is not supported yet: go dormant so the child never writes into the
-  // parent's profile.
-  capture_state().sampling.store(false, std::memory_order_relaxed);
-  set_current_slot(nullptr);
-  registry_.reset_after_fork(nullptr);
-  active_.store(false, std::memory_order_relaxed);
-}
-
 void Agent::on_terminate_signal(int sig) {
   // Signal context: only flags, write(2) and nanosleep. The drain thread does the work;
   // this thread waits (bounded) so the program does not run on meanwhile, then dies by
   // the same signal with its default action.
-  if (!finishing_.load(std::memory_order_acquire) && drain_running_.load(std::memory_order_acquire)) {
+  if (finishing_.load(std::memory_order_acquire)) {
+    // Another thread is writing the profile (it holds SIGTERM blocked): let it end.
+    for (int i = 0; i < 100'000 && !finished_.load(std::memory_order_acquire); ++i) {
+      timespec ts{0, 100'000};
+      nanosleep(&ts, nullptr);
+    }
+  } else if (drain_running_.load(std::memory_order_acquire)) {
     terminate_requested_.store(true, std::memory_order_release);
     uint64_t one = 1;
     ssize_t ignored = ::write(wake_fd_, &one, sizeof one);

@@ -16,6 +16,7 @@
 
 #include "aggregator.h"
 #include "memory_profiler.h"
+#include "child_process.h"
 #include "module_map.h"
 #include "pyrometer/walker_api.h"
 #include "thread_registry.h"
@@ -31,6 +32,8 @@ struct AgentConfig {
   bool native = true;  // capture native stacks
   bool memory = false;  // track allocations (the allocation shim must be preloaded)
   uint64_t memory_interval = kDefaultMemoryInterval;  // mean bytes between allocation samples
+
+  AgentRole role = AgentRole::kRoot;  // where this process sits in the profiled tree
 
   static constexpr uint64_t kDefaultMemoryInterval = 256 * 1024;
 
@@ -64,8 +67,17 @@ class Agent {
   const char* last_error() const { return last_error_.c_str(); }
 
   // Exit paths (preload/exit_hooks).
-  void on_fork_child();
   void on_terminate_signal(int sig);  // signal handler context
+
+  // Child processes (agent_children.cpp). pthread_atfork handlers; on_fork_child is
+  // lock-free, start() does the rest in the child.
+  void on_fork_prepare();
+  void on_fork_parent();
+  void on_fork_child();
+  // The exec interposers (preload/exec_hooks.cpp), possibly in a vfork child: the
+  // environment to give the new image. replaces_image: exec (not posix_spawn) of a target
+  // that exists — the current image's profile is written first.
+  char* const* before_exec(char* const* envp, bool replaces_image, ExecEnvironment::Buffers* buffers);
 
  private:
   Agent() = default;
@@ -80,6 +92,10 @@ class Agent {
   std::string write_profile();
   int run_report_command();
   void install_terminate_handler();
+  // Child processes (agent_children.cpp).
+  bool follow_children(const std::string& settings);
+  bool prepare_child_start(bool forked);
+  bool owns_process() const;
 
   AgentConfig config_;
   std::atomic<bool> active_{false};
@@ -107,6 +123,12 @@ class Agent {
   std::vector<std::pair<std::string, std::string>> metadata_;
   std::vector<std::string> report_command_;
   std::string last_error_;
+
+  // Child processes (agent_children.cpp).
+  AgentRole role_ = AgentRole::kRoot;
+  std::string children_dir_;  // BASE.pyro.children: where descendants write their profiles
+  ExecEnvironment exec_env_;  // read-only once prepared: exec interposers use it
+  std::atomic<bool> forked_child_{false};  // start() must restart what fork() dropped
 };
 
 }  // namespace pyro

@@ -10,6 +10,7 @@
 
 #include "aggregator.h"
 #include "memory_aggregator.h"
+#include "memory_tracker.h"
 #include "thread_registry.h"
 
 namespace pyro {
@@ -27,6 +28,13 @@ class MemoryProfiler {
   void detach_thread(ThreadSlot* slot);
 
   void start(uint64_t start_ns, int wake_fd);
+  // In a fork child (atfork handler: no allocation, no locks): the drain-owned tables may be
+  // torn, so they are abandoned; start() makes new ones. The exited threads' heap stays
+  // counted: the child inherited that memory.
+  void on_fork_child() {
+    (void)tables_.release();
+    MemoryTracker::instance().set_recording(false);
+  }
   void stop();  // no new samples; in-flight ones are waited for by the caller (in_memory_hook)
 
   // Drain thread: one slot's sampled allocations; then, once per cycle, the frees, the

@@ -2,26 +2,33 @@
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <time.h>
+
+#include <atomic>
 
 namespace pyro {
 namespace {
 __thread int t_loader_depth __attribute__((tls_model("initial-exec"))) = 0;
-__thread bool t_unwinding __attribute__((tls_model("initial-exec"))) = false;
+__thread bool t_unwinding_in_handler __attribute__((tls_model("initial-exec"))) = false;
 constexpr int kHandlerFrames = 8;  // our own frames above the signal frame, at most
 constexpr int kHookFrames = 12;    // our own frames above an allocation hook's caller, at most
+constexpr int kBuffer = 256 + kHookFrames;
 
-// Unwinds the current thread and keeps the frames from `first_frame` on (innermost first).
-int unwind_from(uintptr_t first_frame, int own_frames, uintptr_t* out, int max) {
-  if (t_loader_depth > 0 || t_unwinding) return kSkippedInLoader;
-  if (max <= 0) return 0;
-  constexpr int kBuffer = 256 + kHookFrames;
-  void* frames[kBuffer];
-  const int limit = max + own_frames < kBuffer ? max + own_frames : kBuffer;
-  t_unwinding = true;
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  const int n = unw_backtrace(frames, limit);
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  t_unwinding = false;
+// A Dekker handshake (sequentially consistent): a normal caller announces itself, then
+// waits for handlers already unwinding; a handler announces itself, then backs off when a
+// normal caller (or a fork) is announced. At least one side always sees the other.
+std::atomic<int> g_normal_iterations{0};
+std::atomic<int> g_handler_unwinds{0};
+std::atomic<bool> g_fork_pending{false};
+
+void pause_briefly() {
+  timespec ts{0, 50'000};
+  nanosleep(&ts, nullptr);
+}
+
+// Keeps frames[first..] from the one equal to `first_frame` (searched among the first
+// `own_frames`, which are ours) into out; 0 when it is not there.
+int keep_from(void* const* frames, int n, uintptr_t first_frame, int own_frames, uintptr_t* out, int max) {
   int first = -1;
   for (int i = 0; i < n && i <= own_frames; ++i) {
     if (reinterpret_cast<uintptr_t>(frames[i]) == first_frame) {
@@ -39,6 +46,35 @@ int unwind_from(uintptr_t first_frame, int own_frames, uintptr_t* out, int max) 
 void enter_dynamic_loader() { ++t_loader_depth; }
 void leave_dynamic_loader() { --t_loader_depth; }
 
+void begin_phdr_iteration() {
+  for (;;) {
+    while (g_fork_pending.load()) pause_briefly();
+    g_normal_iterations.fetch_add(1);
+    if (!g_fork_pending.load()) break;
+    g_normal_iterations.fetch_sub(1);
+  }
+  while (g_handler_unwinds.load() > 0) pause_briefly();  // handlers finish in microseconds
+}
+
+void end_phdr_iteration() { g_normal_iterations.fetch_sub(1); }
+
+bool unwinding_in_handler() { return t_unwinding_in_handler; }
+
+void block_phdr_iteration_for_fork() {
+  g_fork_pending.store(true);
+  // Bounded (~1 s): a caller stuck in a callback must not hang the program's fork().
+  for (int i = 0; i < 20'000 && (g_normal_iterations.load() > 0 || g_handler_unwinds.load() > 0); ++i)
+    pause_briefly();
+}
+
+void unblock_phdr_iteration_after_fork(bool in_child) {
+  if (in_child) {  // only this thread exists now
+    g_normal_iterations.store(0);
+    g_handler_unwinds.store(0);
+  }
+  g_fork_pending.store(false);
+}
+
 void prepare_native_unwinding() {
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
   void* warm[64];
@@ -46,13 +82,34 @@ void prepare_native_unwinding() {
 }
 
 int capture_native_stack(uintptr_t interrupted_pc, uintptr_t* out, int max) {
+  if (t_loader_depth > 0) return kSkippedInLoader;
+  if (max <= 0) return 0;
+  g_handler_unwinds.fetch_add(1);
+  if (g_normal_iterations.load() > 0 || g_fork_pending.load()) {
+    g_handler_unwinds.fetch_sub(1);
+    return kSkippedInLoader;
+  }
   // unw_backtrace starts in this handler; the interrupted frames follow the kernel's
-  // signal frame. Keep everything from the interrupted PC on.
-  return unwind_from(interrupted_pc, kHandlerFrames, out, max);
+  // signal frame. Unwind into a buffer with room for our own frames, then keep
+  // everything from the interrupted PC on.
+  void* frames[kBuffer];
+  const int limit = max + kHandlerFrames < kBuffer ? max + kHandlerFrames : kBuffer;
+  t_unwinding_in_handler = true;
+  const int n = unw_backtrace(frames, limit);
+  t_unwinding_in_handler = false;
+  g_handler_unwinds.fetch_sub(1);
+  return keep_from(frames, n, interrupted_pc, kHandlerFrames, out, max);
 }
 
 int capture_native_stack_from(uintptr_t return_address, uintptr_t* out, int max) {
-  return unwind_from(return_address, kHookFrames, out, max);
+  // Normal context (an allocation hook; CPU samples skip a thread inside one): libunwind's
+  // dl_iterate_phdr calls go through the loader interposer like any normal caller's.
+  if (t_loader_depth > 0) return kSkippedInLoader;
+  if (max <= 0) return 0;
+  void* frames[kBuffer];
+  const int limit = max + kHookFrames < kBuffer ? max + kHookFrames : kBuffer;
+  const int n = unw_backtrace(frames, limit);
+  return keep_from(frames, n, return_address, kHookFrames, out, max);
 }
 
 }  // namespace pyro

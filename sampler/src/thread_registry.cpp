@@ -101,6 +101,26 @@ void ThreadRegistry::reset_after_fork(ThreadSlot* survivor) {
   }
   // The name lock may have been held by a thread that no longer exists in the child.
   new (&name_lock_) std::mutex();
+  if (!survivor) return;
+  // The survivor is a new thread of a new process: new tid, fresh CPU clock and rusage
+  // (both start at zero), no timer (POSIX timers are not inherited), and none of the
+  // parent's undrained samples. A new generation makes the drain give it a new record.
+  ThreadSlot& s = *survivor;
+  ++s.generation;
+  s.tid = static_cast<pid_t>(syscall(SYS_gettid));
+  s.ring->reset();
+  if (s.alloc_ring) s.alloc_ring->reset();
+  s.in_memory_hook.store(0, std::memory_order_relaxed);
+  s.has_timer.store(false, std::memory_order_relaxed);
+  s.timer_claimed.store(false, std::memory_order_relaxed);
+  s.last_cpu_ns = s.last_user_ns = s.last_system_ns = s.last_wall_ns = 0;
+  s.armed_expiry_cpu_ns = 0;
+  s.have_rusage_baseline = false;
+  s.idle_ns.store(0, std::memory_order_relaxed);
+  s.tail_cpu_ns = 0;
+  s.wall_sampler_last_cpu_ns = s.wall_sampler_last_tick_ns = 0;
+  s.in_handler.store(0, std::memory_order_relaxed);
+  s.dropped.store(0, std::memory_order_relaxed);
 }
 
 }  // namespace pyro

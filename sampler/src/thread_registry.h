@@ -97,7 +97,8 @@ class ThreadRegistry {
     }
   }
 
-  // After fork: only the calling thread survives; drop every other slot.
+  // After fork (lock-free, for the atfork child handler): only the calling thread
+  // survives; drop every other slot and reset the survivor's per-process state.
   void reset_after_fork(ThreadSlot* survivor);
 
   uint64_t unregistered_threads() const { return unregistered_.load(std::memory_order_relaxed); }

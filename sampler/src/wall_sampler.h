@@ -19,6 +19,9 @@ class WallSampler {
   // spawn: creates the thread (the agent's internal-thread spawner).
   bool start(ThreadRegistry* registry, uint64_t interval_ns, bool (*spawn)(pthread_t*, void* (*)(void*), void*));
   void stop();
+  // In a fork child (lock-free): the sampler thread was not copied, so there is nothing to
+  // stop or join.
+  void forget_after_fork() { running_.store(false, std::memory_order_relaxed); }
 
  private:
   static void* run(void* self);

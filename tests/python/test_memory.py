@@ -183,3 +183,31 @@ def test_c_allocation_patterns_behave_and_are_counted(run_profiled, tmp_path):
     # the line that called into C.
     worker = lines[line_of(program, "results.append(lib.run_alloc_patterns(2))")]
     assert worker["alloc_bytes"] > 0
+
+
+def test_child_processes_are_tracked_and_see_their_own_environment(run_profiled):
+    from conftest import run_plain
+
+    program = PROGRAMS / "memory_children.py"
+    plain = run_plain(program)
+    run = run_profiled(program)
+    assert run.proc.returncode == plain.returncode == 0, run.proc.stderr.decode()
+    assert run.proc.stdout == plain.stdout  # the subprocess saw no PYTHONMALLOC, no LD_PRELOAD
+    parent_pid = run.data["pid"]
+
+    def alloc_by_pid(marker):
+        line = line_of(program, marker)
+        by_pid = {}
+        for s in run.data["stacks"]:
+            if any(f["kind"] == "python" and f["line"] == line for f in s["frames"]):
+                by_pid[s["pid"]] = by_pid.get(s["pid"], 0) + s["alloc_bytes"]
+        return by_pid
+
+    parent = alloc_by_pid("# PARENT_ALLOC")
+    assert_within(parent.get(parent_pid, 0), 30 * MIB, 0.10, "parent")
+    child = alloc_by_pid("# FORK_CHILD_ALLOC")
+    assert set(child) and parent_pid not in child, child
+    assert_within(sum(child.values()), 60 * MIB, 0.10, "fork child")
+    sub = alloc_by_pid("# SUBPROCESS_ALLOC")
+    assert set(sub) and parent_pid not in sub, sub
+    assert_within(sum(sub.values()), 40 * MIB, 0.10, "subprocess")

@@ -40,6 +40,10 @@ enum class RecordType : uint32_t {
   kEnd = 0xFFFF,  // u64 number of records before it
 };
 
+// Child processes write their own profiles into a directory next to the root's:
+// BASE.pyro -> BASE.pyro.children/<pid>.<start_unix_ns>.pyro. Readers merge them.
+inline constexpr char kChildrenDirSuffix[] = ".children";
+
 // RunRecord payload, in order:
 //   u32 pid, u8 mode (0 cpu, 1 wall), u64 interval_ns, u64 start_unix_ns, u64 duration_ns,
 //   u64 samples, u64 dropped_samples, u64 truncated_stacks, u64 lost_functions
