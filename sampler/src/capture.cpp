@@ -12,6 +12,7 @@
 #include "cpu_timer.h"
 #include "native_unwind.h"
 #include "safe_access.h"
+#include "signal_chain.h"
 
 namespace pyro {
 namespace {
@@ -80,10 +81,13 @@ uintptr_t interrupted_pc(const void* ucontext) {
 #endif
 }
 
-void on_sample_signal(int, siginfo_t*, void* ucontext) {
+void on_sample_signal(int sig, siginfo_t* info, void* ucontext) {
   const int saved_errno = errno;
   ThreadSlot* slot = t_slot;
-  if (!slot) {
+  if (!is_sample_signal(info)) {
+    if (SignalChain::forward(sig, info, ucontext) == SignalChain::Outcome::kDefault)
+      SignalChain::die_by_default(sig, info);
+  } else if (!slot) {
     g_capture.signals_without_slot.fetch_add(1, std::memory_order_relaxed);
   } else if (slot->in_memory_hook.load(std::memory_order_relaxed)) {
     // The thread is recording an allocation sample: that CPU is the profiler's. Take no
@@ -209,7 +213,7 @@ bool install_sample_handler() {
   // SA_RESTART: a CPU-clock timer only fires while the thread runs, but the wall sampler
   // may interrupt a thread that just entered a syscall; restartable ones resume.
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
-  return sigaction(kSampleSignal, &sa, nullptr) == 0;
+  return SignalChain::take_over(kSampleSignal, sa);
 }
 
 }  // namespace pyro

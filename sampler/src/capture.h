@@ -15,6 +15,14 @@
 namespace pyro {
 
 inline constexpr int kSampleSignal = SIGPROF;
+// Carried in si_value by every sample signal the agent sends (timers, wall sampler), so the
+// handler can tell them from the program's own SIGPROF (setitimer, kill), which it passes
+// on to the program's handler (signal_chain.h).
+inline constexpr uintptr_t kSampleSignalTag = 0x7079726f6d657472;  // "pyrometr"
+inline bool is_sample_signal(const siginfo_t* info) {
+  return info && (info->si_code == SI_TIMER || info->si_code == SI_QUEUE) &&
+         reinterpret_cast<uintptr_t>(info->si_value.sival_ptr) == kSampleSignalTag;
+}
 
 // State the handler reads. Written in normal context before sampling starts (or with
 // sampling stopped), read by handlers afterwards.

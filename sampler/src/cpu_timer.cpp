@@ -29,6 +29,7 @@ bool create_cpu_timer(ThreadSlot* slot, uint64_t interval_ns, std::string* error
   std::memset(&sev, 0, sizeof sev);
   sev.sigev_notify = SIGEV_THREAD_ID;
   sev.sigev_signo = kSampleSignal;
+  sev.sigev_value.sival_ptr = reinterpret_cast<void*>(kSampleSignalTag);
   // glibc 2.36 has no sigev_notify_thread_id macro; the field is _sigev_un._tid.
   sev._sigev_un._tid = slot->tid;
   timer_t timer;

@@ -4,8 +4,10 @@
 // (a frame being popped can point into a just-unmapped data-stack chunk). Validation
 // catches most garbage; this guard catches the rest: a SIGSEGV/SIGBUS raised while the
 // guard is armed on the faulting thread jumps back out of the walk instead of killing the
-// process. Faults anywhere else go to the handler that was installed before ours, or get
-// the default action, exactly as without the profiler.
+// process. Faults anywhere else go to the program's own handler — installed before ours or
+// after it (signal_chain.h keeps ours in the kernel) — or get the default action, exactly
+// as without the profiler. A walk is skipped (counted as a fault) while SIGSEGV or SIGBUS
+// is blocked on the thread, since a fault then could not be caught.
 #pragma once
 
 namespace pyro {

@@ -6,12 +6,17 @@ namespace pyro::detail {
 // signal handler never calls into the dynamic loader (which may hold locks).
 extern __thread sigjmp_buf* t_fault_guard __attribute__((tls_model("initial-exec")));
 void count_fault();
+bool faults_catchable();  // one rt_sigprocmask syscall
 }  // namespace pyro::detail
 
 namespace pyro {
 
 template <typename Fn>
 bool SafeAccess::run(Fn&& fn) {
+  if (!detail::faults_catchable()) {
+    detail::count_fault();
+    return false;
+  }
   sigjmp_buf env;
   // savemask=0: no sigprocmask syscall; the fault handler runs with SA_NODEFER so no
   // signal stays blocked after the jump.

@@ -5,10 +5,28 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "capture.h"
 #include "cpu_timer.h"
 
 namespace pyro {
+namespace {
+
+// tgkill with a payload: si_value carries kSampleSignalTag so the handler knows the signal
+// is ours and not the program's own SIGPROF.
+void send_sample_signal(pid_t pid, pid_t tid) {
+  siginfo_t info;
+  std::memset(&info, 0, sizeof info);
+  info.si_signo = kSampleSignal;
+  info.si_code = SI_QUEUE;
+  info.si_pid = pid;
+  info.si_uid = getuid();
+  info.si_value.sival_ptr = reinterpret_cast<void*>(kSampleSignalTag);
+  syscall(SYS_rt_tgsigqueueinfo, pid, tid, kSampleSignal, &info);
+}
+
+}  // namespace
 
 bool WallSampler::start(ThreadRegistry* registry, uint64_t interval_ns,
                         bool (*spawn)(pthread_t*, void* (*)(void*), void*)) {
@@ -54,7 +72,7 @@ void WallSampler::tick(uint64_t now) {
     if (blocked) {
       slot.idle_ns.fetch_add(now - slot.wall_sampler_last_tick_ns, std::memory_order_acq_rel);
     } else {
-      syscall(SYS_tgkill, pid, slot.tid, kSampleSignal);
+      send_sample_signal(pid, slot.tid);
     }
     slot.wall_sampler_last_cpu_ns = cpu;
     slot.wall_sampler_last_tick_ns = now;
