@@ -9,16 +9,18 @@
 
 #include <fmt/format.h>
 
+#include "pyrometer/temp_file.h"
+
 namespace pyro::report {
 
 void write_file_atomically(const std::string& path, std::string_view content) {
   if (path.empty()) throw OutputError("cannot write an output file with an empty name");
-  const std::string temp = fmt::format("{}.tmp.{}", path, ::getpid());
+  std::string temp;
   const auto fail = [&](int err) {
     ::unlink(temp.c_str());
     throw OutputError(fmt::format("cannot write {}: {}", path, std::strerror(err)));
   };
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  int fd = open_temp_beside(path, &temp);
   if (fd < 0) throw OutputError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
   size_t done = 0;
   while (done < content.size()) {

@@ -1,5 +1,5 @@
 // Writes an output file so that readers see either the old file or the whole new one:
-// the bytes go to "<path>.tmp.<pid>" in the same directory, which is then renamed.
+// the bytes go to a new temporary beside it (pyrometer/temp_file.h), which is then renamed.
 #ifndef PYROMETER_REPORT_ATOMIC_FILE_H
 #define PYROMETER_REPORT_ATOMIC_FILE_H
 

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <set>
 
+#include "pyrometer/temp_file.h"
+
 namespace pyro {
 namespace {
 
@@ -202,9 +204,8 @@ std::string ProfileWriter::write(const std::string& path, const RunInfo& run,
                                  const Aggregator& agg, const FunctionTable& functions,
                                  const ProfileExtras& extras) {
   std::vector<uint8_t> bytes = serialize(run, meta, agg, functions, extras);
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  // 0666 & ~umask: the profile gets the user's usual file permissions.
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  std::string tmp;
+  int fd = open_temp_beside(path, &tmp);
   if (fd < 0) return "cannot write " + path + ": " + std::strerror(errno);
   bool ok = write_all(fd, bytes.data(), bytes.size());
   int saved = errno;
