@@ -45,6 +45,10 @@ class UsageError(Exception):
     """A mistake on the command line or in the environment: one line, exit 2."""
 
 
+class UnwritableOutput(UsageError):
+    """The reports cannot be written: the program still runs, unprofiled (docs/promises.md)."""
+
+
 def fail(message: str) -> NoReturn:
     sys.stderr.write(f"pyrometer: error: {message}\n")
     raise SystemExit(2)
@@ -187,7 +191,7 @@ def build_run_environment(opts: RunOptions) -> tuple[list[str], dict[str, str]]:
     json_out = Path(opts.json).resolve() if opts.json else None
     for target in (profile, html, json_out):
         if target is not None and not _writable_dir(target):
-            raise UsageError(f"cannot write to {target.parent}: not a writable directory")
+            raise UnwritableOutput(f"cannot write to {target.parent}: not a writable directory")
 
     preload = _paths.preload_library()
     memory_shim = _paths.memory_library()
@@ -237,12 +241,13 @@ def build_run_environment(opts: RunOptions) -> tuple[list[str], dict[str, str]]:
             "open": str(html) if opts.open_report else "",
         }
     )
-    python = sys.executable
+    return _interpreter_command(opts), env
+
+
+def _interpreter_command(opts: RunOptions) -> list[str]:
     if opts.module:
-        command = [python, "-m", opts.module, *opts.args]
-    else:
-        command = [python, opts.script, *opts.args]
-    return command, env
+        return [sys.executable, "-m", opts.module, *opts.args]
+    return [sys.executable, opts.script, *opts.args]
 
 
 def cmd_run(argv: list[str]) -> NoReturn:
@@ -250,7 +255,12 @@ def cmd_run(argv: list[str]) -> NoReturn:
     _check_python()
     if opts.script:
         _check_script(opts.script)
-    command, env = build_run_environment(opts)
+    try:
+        command, env = build_run_environment(opts)
+    except UnwritableOutput as exc:
+        # Losing the profile must not cost the user the run itself.
+        sys.stderr.write(f"pyrometer: error: {exc}; running the program without profiling\n")
+        command, env = _interpreter_command(opts), dict(os.environ)
     sys.stdout.flush()
     sys.stderr.flush()
     try:
