@@ -15,6 +15,20 @@ import pytest
 PROGRAMS = Path(__file__).parent / "programs"
 
 
+# Opt-in tests too long for CI (the robustness suite's 10-minute run): pytest --run-long.
+def pytest_addoption(parser):
+    parser.addoption("--run-long", action="store_true", help="also run the tests marked long (minutes each)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-long"):
+        return
+    skip = pytest.mark.skip(reason="long; run with --run-long")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
+
+
 def pyrometer_command() -> list[str]:
     exe = shutil.which("pyrometer")
     if exe is None:
