@@ -6,5 +6,6 @@ pyro_add_test(sampler_tests
     ${CMAKE_CURRENT_LIST_DIR}/sampler_capture_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/sampler_child_process_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/sampler_profile_writer_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/sampler_signal_chain_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/sampler_stack_merge_test.cpp
   LIBS pyro_sampler)
