@@ -15,22 +15,52 @@ uint32_t Aggregator::add_thread(pid_t tid, const std::string& name) {
   return static_cast<uint32_t>(threads_.size() - 1);
 }
 
-void Aggregator::append_key(const MixedFrame& f) {
-  key_.push_back(static_cast<char>(f.kind));
+void Aggregator::append_key(std::string& key, const MixedFrame& f) {
+  key.push_back(static_cast<char>(f.kind));
   if (f.kind == format::FrameKind::kPython) {
-    key_.append(reinterpret_cast<const char*>(&f.function_id), sizeof f.function_id);
-    key_.append(reinterpret_cast<const char*>(&f.line), sizeof f.line);
+    key.append(reinterpret_cast<const char*>(&f.function_id), sizeof f.function_id);
+    key.append(reinterpret_cast<const char*>(&f.line), sizeof f.line);
   } else {
-    key_.append(reinterpret_cast<const char*>(&f.address), sizeof f.address);
+    key.append(reinterpret_cast<const char*>(&f.address), sizeof f.address);
   }
+}
+
+// Bounds the leaf PCs per stack (see kExactLeafPcs): may move merged_'s leaf PC onto a
+// nearby one that already has a stack.
+void Aggregator::fold_leaf_pc(pid_t tid, bool truncated) {
+  if (merged_.empty() || merged_.front().kind != format::FrameKind::kNativePc) return;
+  parent_key_.clear();
+  parent_key_.append(reinterpret_cast<const char*>(&tid), sizeof tid);
+  parent_key_.push_back(truncated ? 1 : 0);
+  for (size_t i = 1; i < merged_.size(); ++i) append_key(parent_key_, merged_[i]);
+  std::vector<uint64_t>& pcs = leaf_pcs_[parent_key_];
+  const uint64_t pc = merged_.front().address;
+  if (std::find(pcs.begin(), pcs.end(), pc) != pcs.end()) return;
+  if (pcs.size() >= kExactLeafPcs) {
+    uint64_t nearest = 0, distance = UINT64_MAX;
+    for (uint64_t kept : pcs) {
+      const uint64_t d = kept > pc ? kept - pc : pc - kept;
+      if (d < distance) {
+        distance = d;
+        nearest = kept;
+      }
+    }
+    if (distance <= kLeafFoldBytes) {
+      merged_.front().address = nearest;
+      ++folded_leaf_pcs_;
+      return;
+    }
+  }
+  pcs.push_back(pc);
 }
 
 // The stack of merged_ (the sample being added) for this thread.
 size_t Aggregator::stack_index(pid_t tid, bool truncated) {
+  if (stacks_.size() < kMaxStacks) fold_leaf_pc(tid, truncated);
   key_.clear();
   key_.append(reinterpret_cast<const char*>(&tid), sizeof tid);
   key_.push_back(truncated ? 1 : 0);
-  for (const MixedFrame& f : merged_) append_key(f);
+  for (const MixedFrame& f : merged_) append_key(key_, f);
 
   auto it = stack_ids_.find(key_);
   if (it != stack_ids_.end()) return it->second;
@@ -40,7 +70,7 @@ size_t Aggregator::stack_index(pid_t tid, bool truncated) {
     // (what line attribution needs) and merges with others that share it.
     key_.resize(sizeof tid);
     key_.push_back(2);
-    if (!merged_.empty()) append_key(merged_.front());
+    if (!merged_.empty()) append_key(key_, merged_.front());
     auto folded_it = stack_ids_.find(key_);
     if (folded_it != stack_ids_.end()) return folded_it->second;
     AggregatedStack folded;

@@ -42,6 +42,13 @@ class Aggregator {
  public:
   static constexpr size_t kMaxStacks = 200000;  // beyond this, new stacks fold by innermost frame
   static constexpr size_t kMaxTimelineBuckets = 2048;
+  // The interrupted PC makes every sample in native code a potential new stack, so a long
+  // run of the same workload kept adding stacks (~200 KB of .pyro per minute). Per stack
+  // below the leaf, the first kExactLeafPcs distinct PCs are kept exactly (the hot ones come
+  // first); a later PC within kLeafFoldBytes of one of them joins it; a farther one (another
+  // function behind the same call site) still gets its own stack.
+  static constexpr size_t kExactLeafPcs = 32;
+  static constexpr uint64_t kLeafFoldBytes = 1024;
 
   explicit Aggregator(format::Mode mode, uint64_t start_ns) : mode_(mode), start_ns_(start_ns) {}
 
@@ -70,6 +77,7 @@ class Aggregator {
   uint64_t truncated_stacks() const { return truncated_; }
   uint64_t native_fallbacks() const { return native_fallbacks_; }
   uint64_t native_skipped() const { return native_skipped_; }
+  uint64_t folded_leaf_pcs() const { return folded_leaf_pcs_; }
 
   // CPU used per timeline bucket (all threads).
   uint64_t timeline_bucket_ns() const { return bucket_ns_; }
@@ -77,7 +85,8 @@ class Aggregator {
 
  private:
   size_t stack_index(pid_t tid, bool truncated);
-  void append_key(const MixedFrame& f);
+  static void append_key(std::string& key, const MixedFrame& f);
+  void fold_leaf_pc(pid_t tid, bool truncated);
   void add_to_timeline(uint64_t at_ns, uint64_t cpu_ns);
 
   format::Mode mode_;
@@ -88,6 +97,9 @@ class Aggregator {
   PyroCodeRange eval_loop_{0, 0};
   std::vector<MixedFrame> merged_;  // reused buffer: the sample being added, innermost first
   std::string key_;                 // reused buffer
+  std::string parent_key_;          // reused buffer: key_ without the leaf frame
+  std::unordered_map<std::string, std::vector<uint64_t>> leaf_pcs_;  // parent key → leaf PCs with a stack
+  uint64_t folded_leaf_pcs_ = 0;
   uint64_t samples_ = 0;
   uint64_t truncated_ = 0;
   uint64_t native_fallbacks_ = 0;

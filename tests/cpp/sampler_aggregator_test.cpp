@@ -72,6 +72,31 @@ TEST(Aggregator, StackTableIsBounded) {
   EXPECT_EQ(agg.stacks().back().counters.values[format::kSamples], 5000u);
 }
 
+TEST(Aggregator, LeafPcsPerStackAreBounded) {
+  Aggregator agg(format::Mode::kCpu, 0);
+  agg.set_eval_loop({0x1000, 0x2000});
+  uint32_t t = agg.add_thread(1, "a");
+  auto native_sample = [](uint64_t leaf_pc) {
+    RawSample s = sample({{1, 10}}, 1, 0, kSampleNativePc);
+    s.native[0] = leaf_pc;      // interrupted in a C function...
+    s.native[1] = 0x900000;     // ...called from another one...
+    s.native[2] = 0x1500;       // ...called from the eval loop running {1, 10}
+    s.native_depth = 3;
+    return s;
+  };
+  // A long run in one 800-byte C function: 100 distinct PCs, seen 50 times each.
+  for (uint64_t i = 0; i < 5000; ++i) agg.add_sample(t, native_sample(0x700000 + (i * 8) % 800));
+  EXPECT_EQ(agg.stacks().size(), Aggregator::kExactLeafPcs);
+  EXPECT_EQ(agg.folded_leaf_pcs(), 50u * (100u - Aggregator::kExactLeafPcs));
+  uint64_t samples = 0;
+  for (const auto& st : agg.stacks()) samples += st.counters.values[format::kSamples];
+  EXPECT_EQ(samples, 5000u);
+  // A PC far from all of them (another function behind the same call site) stays apart.
+  agg.add_sample(t, native_sample(0x7a0000));
+  EXPECT_EQ(agg.stacks().size(), Aggregator::kExactLeafPcs + 1);
+  EXPECT_EQ(agg.stacks().back().frames.front().address, 0x7a0000u);
+}
+
 TEST(Aggregator, TimelineDownsamplesInsteadOfGrowing) {
   Aggregator agg(format::Mode::kCpu, 0);
   uint32_t t = agg.add_thread(1, "a");
