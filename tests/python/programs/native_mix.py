@@ -15,7 +15,9 @@ def qsort_with_python_comparator():
     def compare(a, b):
         return a[0] - b[0]  # COMPARATOR_LINE
 
-    values = (ctypes.c_int * 40000)(*range(40000, 0, -1))
+    # Big enough that several samples land in the comparator itself (most of the time goes
+    # to ctypes glue): with 40000 values a run had none about one time in five.
+    values = (ctypes.c_int * 160000)(*range(160000, 0, -1))
     libc.qsort(values, len(values), ctypes.sizeof(ctypes.c_int), cmp_type(compare))  # QSORT_LINE
 
 
