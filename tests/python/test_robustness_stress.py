@@ -78,6 +78,13 @@ def test_ten_minute_run_stays_bounded(tmp_path):
           file=sys.stderr)
     for t in sorted(sizes)[:: max(1, len(sizes) // 12)]:
         print(f"  t={t:4d}s pyro={sizes[t]}", file=sys.stderr)
-    at_minute = next(v for t, v in sorted(sizes.items()) if t >= 60)
-    assert pyro.stat().st_size <= 4 * at_minute, sizes
-    assert html <= 8 << 20
+    # What grows is the number of distinct mixed stacks: a long tail of rare native paths
+    # (allocator slow paths, GC at random points) under the same Python lines keeps adding a
+    # few, ever fewer as the run goes on (the leaf PCs are bounded per stack). So: the second
+    # half of the run adds less than the first, the bytes per stack stay small, and the HTML
+    # (at most 20 000 stacks embedded) stays small.
+    at_half = next(v for t, v in sorted(sizes.items()) if t >= 300)
+    final = pyro.stat().st_size
+    assert final - at_half < at_half, sizes
+    assert final <= 400 * len(data["stacks"]) + 65_536
+    assert html <= 4 << 20
