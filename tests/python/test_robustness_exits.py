@@ -4,6 +4,7 @@ last checkpoint."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -48,10 +49,13 @@ def test_crash_in_a_c_extension_dies_by_sigsegv_and_keeps_the_checkpoint(tmp_pat
     assert data["samples"] > 10 and data["cpu_s"] > 0.3
 
 
-def test_crash_with_faulthandler_prints_its_report(tmp_path, native_fixture):
-    # faulthandler's own SIGSEGV handler runs (through pyrometer's guard) and the program
-    # still dies by SIGSEGV; only thread ids differ between two runs.
-    c = run_both(EXITS, "crash-faulthandler", str(native_fixture), tmp_path=tmp_path, crashes=True)
+@pytest.mark.parametrize("enabled", ["at-start", "later"])
+def test_crash_with_faulthandler_prints_its_report(tmp_path, native_fixture, enabled):
+    # faulthandler's own SIGSEGV handler — installed before pyrometer's guard
+    # (PYTHONFAULTHANDLER) or after it — runs, and the program still dies by SIGSEGV; only
+    # thread ids differ between two runs.
+    env = dict(os.environ, PYTHONFAULTHANDLER="1") if enabled == "at-start" else None
+    c = run_both(EXITS, "crash-faulthandler", str(native_fixture), tmp_path=tmp_path, crashes=True, env=env)
     assert_same_behaviour(c, same_stderr=False)
     assert c.plain.returncode == -signal.SIGSEGV
     ids = re.compile(rb"0x[0-9a-f]+")
