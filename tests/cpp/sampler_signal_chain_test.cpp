@@ -33,15 +33,19 @@ struct sigaction action_with(void (*fn)(int), int flags) {
   return sa;
 }
 
-TEST(SignalChain, ProgramActionIsKeptAndChainedTo) {
-  struct sigaction before = action_with(SIG_IGN, 0);
-  ASSERT_EQ(sigaction(SIGUSR2, &before, nullptr), 0);
+bool take_over_usr2() {
   struct sigaction ours;
   std::memset(&ours, 0, sizeof ours);
   ours.sa_sigaction = agent_handler;
   sigemptyset(&ours.sa_mask);
   ours.sa_flags = SA_SIGINFO;
-  ASSERT_TRUE(SignalChain::take_over(SIGUSR2, ours));
+  return SignalChain::take_over(SIGUSR2, ours);
+}
+
+TEST(SignalChain, ProgramActionIsKeptAndChainedTo) {
+  struct sigaction before = action_with(SIG_IGN, 0);
+  ASSERT_EQ(sigaction(SIGUSR2, &before, nullptr), 0);
+  ASSERT_TRUE(take_over_usr2());
   EXPECT_TRUE(SignalChain::owns(SIGUSR2));
 
   // The action from before the take-over is the program's: SIG_IGN, so nothing runs.
@@ -86,12 +90,7 @@ TEST(SignalChain, ProgramActionIsKeptAndChainedTo) {
 TEST(SignalChain, ProgramMaskIsAppliedWhileItsHandlerRuns) {
   // Owned by the previous test (or taken over here when run alone).
   if (!SignalChain::owns(SIGUSR2)) {
-    struct sigaction ours;
-    std::memset(&ours, 0, sizeof ours);
-    ours.sa_sigaction = agent_handler;
-    sigemptyset(&ours.sa_mask);
-    ours.sa_flags = SA_SIGINFO;
-    ASSERT_TRUE(SignalChain::take_over(SIGUSR2, ours));
+    ASSERT_TRUE(take_over_usr2());
   }
   static volatile sig_atomic_t usr1_blocked_inside = -1;
   struct sigaction program = action_with(
