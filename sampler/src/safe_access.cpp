@@ -15,17 +15,23 @@ std::atomic<unsigned long> g_faults{0};
 }  // namespace
 void count_fault() { g_faults.fetch_add(1, std::memory_order_relaxed); }
 
-bool faults_catchable() {
-  // A fault raised while SIGSEGV or SIGBUS is blocked (the program's own fault handler is
-  // running on this thread, or the program blocked them) would kill the process instead
-  // of reaching on_fault: walk only when both can be delivered.
-  sigset_t blocked;
-  if (pthread_sigmask(SIG_BLOCK, nullptr, &blocked) != 0) return false;
-  return !sigismember(&blocked, SIGSEGV) && !sigismember(&blocked, SIGBUS);
+bool unblock_fault_signals(sigset_t* saved) {
+  if (pthread_sigmask(SIG_BLOCK, nullptr, saved) != 0) return false;
+  if (!sigismember(saved, SIGSEGV) && !sigismember(saved, SIGBUS)) return false;
+  sigset_t faults;
+  sigemptyset(&faults);
+  sigaddset(&faults, SIGSEGV);
+  sigaddset(&faults, SIGBUS);
+  return pthread_sigmask(SIG_UNBLOCK, &faults, nullptr) == 0;
 }
 
+void restore_signal_mask(const sigset_t* saved) { pthread_sigmask(SIG_SETMASK, saved, nullptr); }
+
 static void on_fault(int sig, siginfo_t* info, void* ucontext) {
-  if (sigjmp_buf* env = t_fault_guard) {
+  // Only a fault raised by an instruction (si_code > 0) is the guarded code's: a SIGSEGV
+  // sent with kill() that was pending while the guard unblocked it is the program's.
+  sigjmp_buf* env = t_fault_guard;
+  if (env && info && info->si_code > 0) {
     t_fault_guard = nullptr;
     siglongjmp(*env, 1);
   }

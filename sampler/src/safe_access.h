@@ -6,8 +6,9 @@
 // guard is armed on the faulting thread jumps back out of the walk instead of killing the
 // process. Faults anywhere else go to the program's own handler — installed before ours or
 // after it (signal_chain.h keeps ours in the kernel) — or get the default action, exactly
-// as without the profiler. A walk is skipped (counted as a fault) while SIGSEGV or SIGBUS
-// is blocked on the thread, since a fault then could not be caught.
+// as without the profiler. SIGSEGV and SIGBUS are unblocked for the guarded call when the
+// thread has them blocked (the drain thread, a sample inside the program's fault handler):
+// a fault could not be caught otherwise and would kill the process.
 #pragma once
 
 namespace pyro {

@@ -114,6 +114,27 @@ TEST_F(CaptureTest, FaultInWalkerIsContained) {
   munmap(g_bad_address, 4096);
 }
 
+TEST_F(CaptureTest, FaultWithEverySignalBlockedIsContained) {
+  // The drain thread runs with every signal blocked, and a sample can interrupt the
+  // program's own SIGSEGV handler: a guarded read must still catch its fault there, and
+  // leave the mask as it found it.
+  void* bad = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(bad, MAP_FAILED);
+  sigset_t all, before, after;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &before);
+  int value = 0;
+  const bool completed = SafeAccess::run([&] { value = *static_cast<volatile int*>(bad); });
+  const bool fine = SafeAccess::run([&] { value = 42; });
+  pthread_sigmask(SIG_SETMASK, &before, &after);
+  EXPECT_FALSE(completed);
+  EXPECT_TRUE(fine);
+  EXPECT_EQ(value, 42);
+  EXPECT_EQ(sigismember(&after, SIGSEGV), 1);
+  EXPECT_EQ(sigismember(&after, SIGUSR1), 1);
+  munmap(bad, 4096);
+}
+
 TEST_F(CaptureTest, FullRingDropsAndCounts) {
   for (uint32_t i = 0; i < kRingCapacity + 3; ++i) capture_sample(slot_, 0x1500);
   EXPECT_EQ(slot_->dropped.load(), 3u);
