@@ -75,4 +75,4 @@ def test_program_segv_handler_installed_after_the_guard(tmp_path, native_fixture
     assert_same_behaviour(c)
     assert c.plain.stdout.splitlines()[-1] == b"recovered 300 handler-visible 1 1"
     data = read_profile(c.profile)
-    assert data["samples"] > 20  # the walker kept sampling (and faulting safely) throughout
+    assert data["samples"] > 15  # the walker kept sampling (and faulting safely) throughout

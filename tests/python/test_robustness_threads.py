@@ -14,7 +14,7 @@ def test_hundred_short_lived_threads(tmp_path):
     data = read_profile(c.profile)
     names = {t["name"] for t in data["threads"]}
     # Every thread registered, even those that ended long before the run did.
-    assert sum(name.startswith("short-") for name in names) >= 90, sorted(names)
+    assert sum(name.startswith("short-") for name in names) == 100, sorted(names)
 
 
 def test_thread_pool(tmp_path):

@@ -16,7 +16,7 @@ for how, rounds in ((0, 250), (1, 50)):  # sigaction(), then signal()
     assert lib.install_segv_handler(how) == 0
     visible.append(lib.segv_handler_is_ours())
     for _ in range(rounds):
-        total += work(15_000)
+        total += work(30_000)
         recovered += lib.fault_and_recover()
 print("work", total)
 print("recovered", recovered, "handler-visible", *visible)
