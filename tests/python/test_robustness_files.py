@@ -62,7 +62,10 @@ def test_checkpoints_replace_the_profile_atomically(tmp_path):
     copy.write_bytes(snapshots[0])
     read_profile(copy)
     # No temporary left behind; nothing written to TMPDIR or /tmp.
+    # (p.pyro.children is where child processes would put their profiles: none here.)
     planted = {f"p.pyro.tmp.{proc.pid}", f"p.html.tmp.{proc.pid}"}
-    assert set(os.listdir(out)) - planted == {"p.pyro", "p.html"}
+    assert set(os.listdir(out)) - planted - {"p.pyro.children"} == {"p.pyro", "p.html"}
+    children = out / "p.pyro.children"
+    assert not children.exists() or os.listdir(children) == []
     assert os.listdir(private_tmp) == []
     assert {name for name in os.listdir("/tmp") if "pyro" in name} <= before_tmp
