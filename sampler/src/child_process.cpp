@@ -26,18 +26,6 @@ bool is_variable(const char* entry, const char* name) {
   return entry[i] == '=';
 }
 
-// Whether the colon/space separated list contains item (LD_PRELOAD accepts both).
-bool list_contains(const char* list, const char* item, size_t item_len) {
-  const char* p = list;
-  while (*p != '\0') {
-    const char* end = p;
-    while (*end != '\0' && *end != ':' && *end != ' ') ++end;
-    if (static_cast<size_t>(end - p) == item_len && std::memcmp(p, item, item_len) == 0) return true;
-    p = *end == '\0' ? end : end + 1;
-  }
-  return false;
-}
-
 // The settings without any role= entry: the role is what we add.
 std::string without_role(const std::string& settings) {
   std::string out;
