@@ -57,6 +57,11 @@ int mallocx_align(size_t alignment) { return __builtin_ctzl(alignment); }  // MA
 __thread int64_t t_countdown PYRO_TLS = 0;  // bytes until the next sample; < 0: sample now
 __thread uint64_t t_rng PYRO_TLS = 0;
 __thread bool t_in_hook PYRO_TLS = false;
+// A thread's countdown starts at 0 (TLS must be constant-initialised), so its first
+// allocation always reaches on_countdown: the first real draw happens there, and that
+// allocation is sampled only if the draw says so — else every new thread would sample its
+// first allocation with probability 1 and overcount it (~the mean per thread).
+__thread bool t_drawn PYRO_TLS = false;
 
 // Until the agent tells the mean, sample sparsely (these are the interpreter's start-up
 // allocations, which the agent ignores anyway).
@@ -104,6 +109,11 @@ __attribute__((noinline)) void on_countdown(void* ptr, size_t size, uintptr_t ca
       return;
     }
     g_mean = mean;
+  }
+  if (!t_drawn) {
+    t_drawn = true;
+    t_countdown = draw_countdown(mean) - static_cast<int64_t>(size);
+    if (t_countdown >= 0) return;  // this allocation did not reach the first sample point
   }
   t_countdown = draw_countdown(mean);
   if (!ptr || t_in_hook) return;

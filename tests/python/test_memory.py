@@ -211,3 +211,11 @@ def test_child_processes_are_tracked_and_see_their_own_environment(run_profiled)
     sub = alloc_by_pid("# SUBPROCESS_ALLOC")
     assert set(sub) and parent_pid not in sub, sub
     assert_within(sum(sub.values()), 40 * MIB, 0.10, "subprocess")
+
+
+def test_a_new_threads_first_allocation_is_not_always_sampled(run_profiled):
+    # Before the fix every thread sampled its first allocation with probability 1 and
+    # counted it as ~256 KiB: 300 threads came out as ~85 MB allocated; ~9 MB is right.
+    run = run_profiled(PROGRAMS / "memory_many_threads.py")
+    assert run.proc.returncode == 0, run.proc.stderr.decode()
+    assert run.data["memory"]["alloc_bytes"] < 30 * MIB, run.data["memory"]["alloc_bytes"] / MIB
