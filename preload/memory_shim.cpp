@@ -74,14 +74,16 @@ void (*g_free)(void*) = nullptr;
 void* (*g_calloc)(size_t, size_t) = nullptr;
 void* (*g_realloc)(void*, size_t) = nullptr;
 
-// The executable ranges of libjemalloc and of the agent: their own mmap/munmap calls are
-// heap management or profiler memory, not program mappings. Known after the constructor;
-// until then no mapping is counted.
+// The executable ranges of libjemalloc, of the agent and of libunwind: their own
+// mmap/munmap calls are heap management or profiler memory, not program mappings — and
+// libunwind maps memory while it unwinds inside our SIGPROF handler, where sampling it
+// would unwind again, re-entering libunwind. Known after the constructor; until then no
+// mapping is counted.
 struct CodeRange {
   uintptr_t start = 0, end = 0;
   bool contains(uintptr_t pc) const { return pc >= start && pc < end; }
 };
-CodeRange g_jemalloc, g_agent;
+CodeRange g_jemalloc, g_agent, g_unwinder;
 bool g_ready = false;
 
 int64_t draw_countdown(size_t mean) {
@@ -192,12 +194,15 @@ void find_code_range_of(const void* function, CodeRange* out) {
   dl_iterate_phdr(find_code_range, &query);
 }
 
-bool internal_caller(uintptr_t caller) { return g_jemalloc.contains(caller) || g_agent.contains(caller); }
+bool internal_caller(uintptr_t caller) {
+  return g_jemalloc.contains(caller) || g_agent.contains(caller) || g_unwinder.contains(caller);
+}
 
 // Priority 101: before other constructors of preloaded code, which may allocate a lot.
 __attribute__((constructor(101))) void init_shim() {
   find_code_range_of(reinterpret_cast<const void*>(&mallocx), &g_jemalloc);
   find_code_range_of(reinterpret_cast<const void*>(&pyrometer_memory_sample), &g_agent);
+  if (const void* unwinder = dlsym(RTLD_DEFAULT, "unw_backtrace")) find_code_range_of(unwinder, &g_unwinder);
   // dlsym allocates: those calls are served by the bootstrap path above.
   if (void* je = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_NOLOAD)) {
     auto m = reinterpret_cast<void* (*)(size_t)>(dlsym(je, "malloc"));

@@ -141,6 +141,9 @@ void MemoryTracker::on_sample(void* ptr, size_t size, size_t mean, uintptr_t cal
   if (!recording_.load(std::memory_order_acquire)) return;
   ThreadSlot* slot = current_slot();
   if (!slot || !slot->alloc_ring) return;  // the profiler's own threads, or untracked ones
+  // Inside our own SIGPROF handler (something it called allocated): the profiler's memory,
+  // and unwinding here would re-enter the handler's unwind.
+  if (slot->in_handler.load(std::memory_order_relaxed)) return;
   slot->in_memory_hook.store(1, std::memory_order_release);
   // The CPU this takes is the profiler's, not the program's: it is taken out of the CPU the
   // thread's next CPU sample accounts (unless a sample landed meanwhile and took it in).

@@ -41,6 +41,26 @@ int keep_from(void* const* frames, int n, uintptr_t first_frame, int own_frames,
   for (int i = first; i < n && count < max; ++i) out[count++] = reinterpret_cast<uintptr_t>(frames[i]);
   return count;
 }
+// The calling thread's frames from `first_frame` on, for the handler or an allocation hook:
+// announced as an unwind (see begin_phdr_iteration), so libunwind's own dl_iterate_phdr
+// calls pass the loader interposer without waiting; backs off (kSkippedInLoader) while a
+// normal caller iterates or a fork is being prepared.
+int unwind_own_thread(uintptr_t first_frame, int own_frames, uintptr_t* out, int max) {
+  if (t_loader_depth > 0) return kSkippedInLoader;
+  if (max <= 0) return 0;
+  g_handler_unwinds.fetch_add(1);
+  if (g_normal_iterations.load() > 0 || g_fork_pending.load()) {
+    g_handler_unwinds.fetch_sub(1);
+    return kSkippedInLoader;
+  }
+  void* frames[kBuffer];
+  const int limit = max + own_frames < kBuffer ? max + own_frames : kBuffer;
+  t_unwinding_in_handler = true;
+  const int n = unw_backtrace(frames, limit);
+  t_unwinding_in_handler = false;
+  g_handler_unwinds.fetch_sub(1);
+  return keep_from(frames, n, first_frame, own_frames, out, max);
+}
 }  // namespace
 
 void enter_dynamic_loader() { ++t_loader_depth; }
@@ -82,34 +102,17 @@ void prepare_native_unwinding() {
 }
 
 int capture_native_stack(uintptr_t interrupted_pc, uintptr_t* out, int max) {
-  if (t_loader_depth > 0) return kSkippedInLoader;
-  if (max <= 0) return 0;
-  g_handler_unwinds.fetch_add(1);
-  if (g_normal_iterations.load() > 0 || g_fork_pending.load()) {
-    g_handler_unwinds.fetch_sub(1);
-    return kSkippedInLoader;
-  }
   // unw_backtrace starts in this handler; the interrupted frames follow the kernel's
-  // signal frame. Unwind into a buffer with room for our own frames, then keep
-  // everything from the interrupted PC on.
-  void* frames[kBuffer];
-  const int limit = max + kHandlerFrames < kBuffer ? max + kHandlerFrames : kBuffer;
-  t_unwinding_in_handler = true;
-  const int n = unw_backtrace(frames, limit);
-  t_unwinding_in_handler = false;
-  g_handler_unwinds.fetch_sub(1);
-  return keep_from(frames, n, interrupted_pc, kHandlerFrames, out, max);
+  // signal frame. Keep everything from the interrupted PC on.
+  return unwind_own_thread(interrupted_pc, kHandlerFrames, out, max);
 }
 
 int capture_native_stack_from(uintptr_t return_address, uintptr_t* out, int max) {
-  // Normal context (an allocation hook; CPU samples skip a thread inside one): libunwind's
-  // dl_iterate_phdr calls go through the loader interposer like any normal caller's.
-  if (t_loader_depth > 0) return kSkippedInLoader;
-  if (max <= 0) return 0;
-  void* frames[kBuffer];
-  const int limit = max + kHookFrames < kBuffer ? max + kHookFrames : kBuffer;
-  const int n = unw_backtrace(frames, limit);
-  return keep_from(frames, n, return_address, kHookFrames, out, max);
+  // An allocation hook (normal context, but CPU samples skip a thread inside one). It
+  // takes part in the handshake exactly like a handler: libunwind holds its own lock while
+  // it calls dl_iterate_phdr, and a handler on another thread may be waiting for that lock
+  // — so this unwind must not wait for handlers in begin_phdr_iteration either.
+  return unwind_own_thread(return_address, kHookFrames, out, max);
 }
 
 }  // namespace pyro

@@ -219,3 +219,11 @@ def test_a_new_threads_first_allocation_is_not_always_sampled(run_profiled):
     run = run_profiled(PROGRAMS / "memory_many_threads.py")
     assert run.proc.returncode == 0, run.proc.stderr.decode()
     assert run.data["memory"]["alloc_bytes"] < 30 * MIB, run.data["memory"]["alloc_bytes"] / MIB
+
+
+def test_allocation_and_cpu_unwinds_never_deadlock(run_profiled):
+    program = PROGRAMS / "memory_unwind_race.py"
+    for _ in range(3):
+        run = run_profiled(program, options=("--interval", "1", "--memory-interval", "16384"), timeout=120)
+        assert run.proc.returncode == 0, run.proc.stderr.decode()
+        assert run.proc.stdout == b"done\n"
