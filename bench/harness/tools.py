@@ -53,7 +53,7 @@ TOOLS: list[Tool] = [
          lambda prog, out: [_exe("pyrometer"), "run", "-q", "-o", str(out / "p"), *prog],
          lambda prog, out: [_exe("pyrometer"), "run", "-q", "-o", str(out / "p"),
                             "--json", str(out / "p.json"), *prog],
-         note="memory tracking is not implemented yet: full mode = CPU + the preload shim"),
+         note="full mode = the defaults: CPU, native stacks and memory tracking (allocation shim, 256 KiB sampling mean)"),
     Tool("scalene_cpu", "scalene CPU (`--cpu-only`)", "scalene", "scalene",
          lambda prog, out: _scalene(prog, out, "--cpu-only")),
     Tool("scalene_full", "scalene full (defaults)", "scalene", "scalene",
