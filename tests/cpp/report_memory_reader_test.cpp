@@ -9,6 +9,7 @@
 #include "line_model.h"
 #include "profile_reader.h"
 #include "testing/profile_builder.h"
+#include "testing/reader_helpers.h"
 
 namespace pyro::report {
 namespace {
@@ -17,20 +18,10 @@ using testing::allocated;
 using testing::Counters;
 using testing::MemorySpec;
 using testing::native;
+using testing::error_of;
+using testing::parse;
 using testing::ProfileBuilder;
 using testing::py;
-
-Profile parse(const std::vector<uint8_t>& bytes) { return ProfileReader::parse(bytes.data(), bytes.size()); }
-
-std::string error_of(const std::vector<uint8_t>& bytes) {
-  try {
-    parse(bytes);
-  } catch (const ProfileError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "the profile was accepted";
-  return {};
-}
 
 std::vector<uint8_t> payload(const format::ByteWriter& w) { return w.bytes(); }
 

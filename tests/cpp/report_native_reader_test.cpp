@@ -7,6 +7,7 @@
 
 #include "profile_reader.h"
 #include "testing/profile_builder.h"
+#include "testing/reader_helpers.h"
 
 namespace pyro::report {
 namespace {
@@ -15,20 +16,10 @@ using testing::Counters;
 using testing::ModuleSpec;
 using testing::native;
 using testing::native_pc;
+using testing::error_of;
+using testing::parse;
 using testing::ProfileBuilder;
 using testing::py;
-
-Profile parse(const std::vector<uint8_t>& bytes) { return ProfileReader::parse(bytes.data(), bytes.size()); }
-
-std::string error_of(const std::vector<uint8_t>& bytes) {
-  try {
-    parse(bytes);
-  } catch (const ProfileError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "the profile was accepted";
-  return {};
-}
 
 ProfileBuilder native_profile() {
   testing::RunSpec run;

@@ -6,29 +6,18 @@
 
 #include "profile_reader.h"
 #include "testing/profile_builder.h"
+#include "testing/reader_helpers.h"
 
 namespace pyro::report {
 namespace {
 
 using testing::Counters;
 using testing::native;
+using testing::error_of;
+using testing::parse;
 using testing::ProfileBuilder;
 using testing::py;
 using testing::truncated;
-
-Profile parse(const std::vector<uint8_t>& bytes) { return ProfileReader::parse(bytes.data(), bytes.size()); }
-
-std::string error_of(const std::vector<uint8_t>& bytes) {
-  try {
-    parse(bytes);
-  } catch (const ProfileError& e) {
-    std::string what = e.what();
-    EXPECT_EQ(what.find('\n'), std::string::npos) << "errors are one line";
-    return what;
-  }
-  ADD_FAILURE() << "the profile was accepted";
-  return {};
-}
 
 ProfileBuilder small_profile() {
   ProfileBuilder b;
