@@ -270,5 +270,8 @@ def test_size_does_not_grow_with_run_length(tmp_path):
         assert proc.returncode == 0, proc.stderr
         sizes[seconds] = base.with_suffix(".html").stat().st_size
     print(f"HTML size: 1 s run {sizes['1']} bytes, 4 s run {sizes['4']} bytes")
-    assert sizes["4"] < sizes["1"] * 1.25
+    # 4x the run length: a page that grew with it would be ~4x; it grows only with the
+    # distinct stacks a longer run still discovers (with memory on, allocation stacks add
+    # to that long tail: measured 1.22-1.31x, CPU-only ~1.14x).
+    assert sizes["4"] < sizes["1"] * 1.5
     assert sizes["4"] < 5 * 1024 * 1024
