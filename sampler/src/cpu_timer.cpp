@@ -50,19 +50,32 @@ bool create_cpu_timer(ThreadSlot* slot, uint64_t interval_ns, std::string* error
   return true;
 }
 
-uint64_t account_and_rearm_cpu_timer(ThreadSlot* slot, uint64_t cpu_now_ns, uint64_t interval_ns) {
-  uint64_t point = slot->armed_expiry_cpu_ns;
-  if (point == 0 || point > cpu_now_ns || interval_ns == 0) {
-    point = cpu_now_ns;  // not our expiry (e.g. a signal sent by someone else): up to now
-  } else {
-    point += (cpu_now_ns - point) / interval_ns * interval_ns;
+ExpiryStep step_expiries(uint64_t armed_ns, uint64_t cpu_now_ns, uint64_t interval_ns, uint64_t& rng_state) {
+  if (armed_ns == 0 || armed_ns > cpu_now_ns || interval_ns == 0) {
+    // Not an expiry of ours (e.g. a signal sent by someone else): up to now, and a new
+    // sequence from here.
+    return {cpu_now_ns, cpu_now_ns + jittered_interval(rng_state, interval_ns)};
   }
-  if (!slot->has_timer.load(std::memory_order_acquire)) return point;
-  uint64_t next = point + jittered_interval(slot->rng_state, interval_ns);
-  if (next <= cpu_now_ns) next = cpu_now_ns + interval_ns / 2;
-  itimerspec spec = make_spec(next, interval_ns);
-  if (timer_settime(slot->timer, TIMER_ABSTIME, &spec, nullptr) == 0) slot->armed_expiry_cpu_ns = next;
-  return point;
+  uint64_t point = armed_ns;
+  // A thread deep in one system call for many periods: skip whole periods first, so the
+  // walk below stays a few steps long (those expiries all fell inside that call anyway).
+  constexpr uint64_t kMaxSteps = 16;
+  if (cpu_now_ns - point > kMaxSteps * interval_ns)
+    point += ((cpu_now_ns - point) / interval_ns - kMaxSteps / 2) * interval_ns;
+  uint64_t next = point + jittered_interval(rng_state, interval_ns);
+  while (next <= cpu_now_ns) {
+    point = next;
+    next = point + jittered_interval(rng_state, interval_ns);
+  }
+  return {point, next};
+}
+
+uint64_t account_and_rearm_cpu_timer(ThreadSlot* slot, uint64_t cpu_now_ns, uint64_t interval_ns) {
+  const ExpiryStep step = step_expiries(slot->armed_expiry_cpu_ns, cpu_now_ns, interval_ns, slot->rng_state);
+  if (!slot->has_timer.load(std::memory_order_acquire)) return step.accounted_to;
+  itimerspec spec = make_spec(step.next, interval_ns);
+  if (timer_settime(slot->timer, TIMER_ABSTIME, &spec, nullptr) == 0) slot->armed_expiry_cpu_ns = step.next;
+  return step.accounted_to;
 }
 
 void delete_cpu_timer(ThreadSlot* slot) {

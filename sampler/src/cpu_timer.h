@@ -26,15 +26,26 @@ inline clockid_t thread_cpu_clock(pid_t tid) {
 bool create_cpu_timer(ThreadSlot* slot, uint64_t interval_ns, std::string* error);
 
 // Signal-safe. Called by the handler with the thread's CPU time now: returns the expiry
-// point this sample stands for and arms the next one a jittered interval after it.
-//
-// Expiries are armed at absolute points of the thread's CPU clock, and a sample accounts
-// the CPU up to the point that fired — not up to the moment the signal arrived. A timer
-// that expires inside a long system call is only delivered when the call returns; counting
-// up to the delivery would give that line the CPU of the line before it, at every
-// transition. Periods a periodic timer would have passed meanwhile count too; the rest
-// (less than one period) carries over to the next sample.
+// point this sample stands for and arms the next one (step_expiries).
 uint64_t account_and_rearm_cpu_timer(ThreadSlot* slot, uint64_t cpu_now_ns, uint64_t interval_ns);
+
+// The expiry points of a thread's timer form one sequence on its CPU clock, each a jittered
+// interval after the one before, whatever the delivery does; a sample accounts the CPU up
+// to the last point that has passed — not up to the moment the signal arrived.
+//
+// The kernel delivers a CPU-time signal late: it notices the expiry at the next scheduler
+// tick (up to one tick of CPU later, bench/timer_lag), and in a system call only when the
+// call returns; meanwhile further points pass with the one signal still pending. Those
+// points are folded into this sample (their CPU went to the line in the call), and the
+// next point is the first of the same sequence after now. Restarting the sequence from the
+// delivery instead (next = now + jitter, or + half a period when the jittered point had
+// passed) put a gap after every long system call in which no sample could fall, and the
+// line right after such calls lost most of its samples (docs/benchmarks.md, `phases`).
+struct ExpiryStep {
+  uint64_t accounted_to;  // the CPU the sample accounts up to
+  uint64_t next;          // the next expiry point, > cpu_now_ns
+};
+ExpiryStep step_expiries(uint64_t armed_ns, uint64_t cpu_now_ns, uint64_t interval_ns, uint64_t& rng_state);
 // Normal context, any thread.
 void delete_cpu_timer(ThreadSlot* slot);
 
