@@ -5,6 +5,8 @@
     python bench/bench.py overhead|startup|accuracy|micro [--short] [--reps N]
                           [--workloads a,b] [--tools k1,k2]
     python bench/bench.py docs [--short]               # rewrite docs/ from bench/results/
+    python bench/bench.py soak [--stress] [--workloads a,b]  # every pyperformance benchmark once,
+                                                       # plain and profiled (not part of `all`)
 
 Results go to bench/results/<suite>-<mode>.json; the tables and the plot to docs/.
 """
@@ -17,17 +19,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import accuracy, micro, overhead, report, setup, tools  # noqa: E402
+from harness import accuracy, micro, overhead, report, setup, soak, tools  # noqa: E402
 from harness.common import RESULTS, SCRATCH, log  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["setup", "all", "overhead", "startup", "accuracy", "micro", "docs"])
+    parser.add_argument("command", choices=["setup", "all", "overhead", "startup", "accuracy", "micro", "docs", "soak"])
     parser.add_argument("--short", action="store_true", help="~1.5 s per workload, 3 rounds (default: 10 s, 5)")
     parser.add_argument("--reps", type=int, help="rounds per workload / runs per accuracy program")
     parser.add_argument("--workloads", help="overhead: only these workloads (comma-separated)")
     parser.add_argument("--tools", help="only these tools (keys: " + ",".join(t.key for t in tools.TOOLS) + ")")
+    parser.add_argument("--stress", action="store_true", help="soak: sample 10x as often (CPU and memory)")
     parser.add_argument("--skip-pyrometer-build", action="store_true", help="setup: keep the installed pyrometer")
     args = parser.parse_args()
     mode = "short" if args.short else "full"
@@ -39,6 +42,10 @@ def main() -> int:
         failed = [name for name, info in result["packages"].items() if info.get("error")]
         log("setup done" + (f"; failed: {', '.join(failed)}" if failed else ""))
         return 0
+    if args.command == "soak":
+        result = soak.run_soak(args.workloads.split(",") if args.workloads else None, args.stress,
+                               RESULTS / ("soak-stress.json" if args.stress else "soak.json"))
+        return 1 if result["counts"]["finding"] else 0
     if args.command in ("overhead", "all"):
         reps = args.reps or (3 if args.short else 5)
         log(f"overhead suite ({mode}, {reps} rounds)")
