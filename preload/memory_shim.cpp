@@ -71,11 +71,11 @@ size_t g_mean = 0;
 
 // calloc sizes served as malloc + memset. jemalloc zeroes a recycled large extent (over
 // 16 KiB) by purging it with madvise, so every page faults in again when the program
-// writes it: `np.zeros(40_000)` in a loop ran 32x slower under the shim than without it
-// (1.6 M page faults), where glibc memsets a reused heap chunk and takes none. Not above
-// 4 MiB: from there numpy asks for transparent huge pages on its arrays, which fresh
-// zero pages get and memset-touched small pages would not.
-constexpr size_t kCallocMemsetFrom = 16 * 1024, kCallocMemsetUpTo = 4 * 1024 * 1024;
+// writes it: `np.zeros(40_000)` in a loop ran 37x slower under the shim than without it
+// (1.6 M page faults), where glibc memsets a reused heap chunk and takes none. Up to the
+// size jemalloc keeps for reuse (malloc_conf below: 32 MiB, glibc's largest mmap threshold);
+// above, blocks come fresh from the kernel, and jemalloc's calloc keeps them lazy.
+constexpr size_t kCallocMemsetFrom = 16 * 1024, kCallocMemsetUpTo = 32 * 1024 * 1024;
 
 // jemalloc's plain entry points, once looked up (bootstrap: the mallocx family).
 void* (*g_malloc)(size_t) = nullptr;
@@ -229,6 +229,20 @@ __attribute__((constructor(101))) void init_shim() {
 }
 
 }  // namespace
+
+// jemalloc's options for the program; MALLOC_CONF in the environment still overrides them
+// (jemalloc reads this symbol first). Its defaults cost programs that recycle big blocks
+// page faults glibc does not take: blocks over 8 MiB go to an arena that purges them on
+// free, and a freed extent that coalesces past that size is purged at once — numpy
+// temporaries of 16 MB ran 2.7x slower, asyncio's streams 2.2x (docs/benchmarks.md).
+// - oversize_threshold 32 MiB: blocks up to glibc's largest mmap threshold are kept for
+//   reuse, as glibc keeps them in its heap; larger ones still go back to the kernel on free.
+// - muzzy_decay_ms -1: unused pages decay (10 s) to MADV_FREE, which the kernel reclaims
+//   under pressure and which a reuse takes back without a fault; never purged by force.
+//   The price: RSS after a big free drops when the kernel reclaims, not at once.
+extern "C" {
+__attribute__((visibility("default"))) const char* malloc_conf = "oversize_threshold:33554432,muzzy_decay_ms:-1";
+}
 
 // Tells the agent that the shim is loaded (memory tracking needs it).
 PYRO_EXPORT const int pyrometer_memory_shim_version = 1;
