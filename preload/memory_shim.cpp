@@ -71,7 +71,7 @@ size_t g_mean = 0;
 
 // calloc sizes served as malloc + memset. jemalloc zeroes a recycled large extent (over
 // 16 KiB) by purging it with madvise, so every page faults in again when the program
-// writes it: `np.zeros(40_000)` in a loop ran 37x slower under the shim than without it
+// writes it: `np.zeros(40_000)` in a loop ran 35x slower under the shim than without it
 // (1.6 M page faults), where glibc memsets a reused heap chunk and takes none. Up to the
 // size jemalloc keeps for reuse (malloc_conf below: 32 MiB, glibc's largest mmap threshold);
 // above, blocks come fresh from the kernel, and jemalloc's calloc keeps them lazy.
@@ -234,7 +234,7 @@ __attribute__((constructor(101))) void init_shim() {
 // (jemalloc reads this symbol first). Its defaults cost programs that recycle big blocks
 // page faults glibc does not take: blocks over 8 MiB go to an arena that purges them on
 // free, and a freed extent that coalesces past that size is purged at once — numpy
-// temporaries of 16 MB ran 2.7x slower, asyncio's streams 2.2x (docs/benchmarks.md).
+// temporaries of 16 MB ran 2.8x slower, asyncio's streams 2x (docs/benchmarks.md).
 // - oversize_threshold 32 MiB: blocks up to glibc's largest mmap threshold are kept for
 //   reuse, as glibc keeps them in its heap; larger ones still go back to the kernel on free.
 // - muzzy_decay_ms -1: unused pages decay (10 s) to MADV_FREE, which the kernel reclaims

@@ -46,6 +46,7 @@ struct ExpiryStep {
   uint64_t next;          // the next expiry point, > cpu_now_ns
 };
 ExpiryStep step_expiries(uint64_t armed_ns, uint64_t cpu_now_ns, uint64_t interval_ns, uint64_t& rng_state);
+
 // Normal context, any thread.
 void delete_cpu_timer(ThreadSlot* slot);
 
