@@ -115,7 +115,8 @@ void MemoryProfiler::stop() {
 void MemoryProfiler::drain_slot(ThreadSlot& slot, uint32_t thread_index, Aggregator& agg) {
   if (!tables_ || !slot.alloc_ring) return;
   slot.alloc_ring->drain([&](const RawSample& s) {
-    const auto bytes = static_cast<uint64_t>(std::llround(allocation_weight(s.alloc_size, s.alloc_mean)));
+    const auto bytes =
+        static_cast<uint64_t>(std::llround(allocation_weight(s.alloc_size, s.alloc_mean))) + s.alloc_carried;
     const size_t stack = agg.add_allocation(thread_index, s, bytes);
     tables_->add_allocation(s.alloc_id, stack, bytes, s.wall_ns);
   });

@@ -155,6 +155,9 @@ void MemoryTracker::on_sample(void* ptr, size_t size, size_t mean, uintptr_t cal
     RawSample* s = slot->alloc_ring->reserve();
     if (!s || !live_.insert(reinterpret_cast<uintptr_t>(ptr), id)) {
       dropped_allocations_.fetch_add(1, std::memory_order_relaxed);
+      // Its bytes ride on this thread's next recorded sample: a loop that outruns the drain
+      // would otherwise lose a share of its allocations and read low.
+      slot->dropped_alloc_bytes += static_cast<uint64_t>(allocation_weight(size, mean));
       if (!s) wake_drain();
     } else {
       filter_increment(reinterpret_cast<uintptr_t>(ptr));
@@ -164,6 +167,8 @@ void MemoryTracker::on_sample(void* ptr, size_t size, size_t mean, uintptr_t cal
       s->alloc_id = id;
       s->alloc_size = size;
       s->alloc_mean = mean;
+      s->alloc_carried = slot->dropped_alloc_bytes;
+      slot->dropped_alloc_bytes = 0;
       capture_stack_here(s, caller);
       slot->alloc_ring->commit();
       if (slot->alloc_ring->pending() >= kAllocRingCapacity / 2) wake_drain();

@@ -38,6 +38,7 @@ struct RawSample {
   uint64_t alloc_id;     // the allocation's sequence number: frees name it
   uint64_t alloc_size;   // bytes requested
   uint64_t alloc_mean;   // the sampling mean the countdown was drawn with
+  uint64_t alloc_carried;  // estimated bytes of this thread's samples dropped since its last one
   uint64_t python_entry_mask[kMaxPythonFrames / 64];  // bit i: python[i] began its eval-loop call
   PythonFrameRef python[kMaxPythonFrames];  // innermost first
   uintptr_t native[kMaxNativeFrames];       // innermost (the interrupted PC) first

@@ -44,6 +44,7 @@ ThreadSlot* ThreadRegistry::register_current(bool with_alloc_ring) {
     s.rng_state = 0x9E3779B97F4A7C15ULL ^ (uint64_t(s.tid) << 17) ^ uint64_t(i);
     s.idle_ns.store(0, std::memory_order_relaxed);
     s.tail_cpu_ns = 0;
+    s.dropped_alloc_bytes = 0;
     s.wall_sampler_last_cpu_ns = s.wall_sampler_last_tick_ns = 0;
     s.in_handler.store(0, std::memory_order_relaxed);
     s.dropped.store(0, std::memory_order_relaxed);
@@ -118,6 +119,7 @@ void ThreadRegistry::reset_after_fork(ThreadSlot* survivor) {
   s.have_rusage_baseline = false;
   s.idle_ns.store(0, std::memory_order_relaxed);
   s.tail_cpu_ns = 0;
+  s.dropped_alloc_bytes = 0;
   s.wall_sampler_last_cpu_ns = s.wall_sampler_last_tick_ns = 0;
   s.in_handler.store(0, std::memory_order_relaxed);
   s.dropped.store(0, std::memory_order_relaxed);

@@ -63,6 +63,9 @@ struct ThreadSlot {
 
   std::atomic<uint32_t> in_handler{0};  // finish() waits for in-flight handlers
   std::atomic<uint64_t> dropped{0};     // ring full
+  // Memory: estimated bytes of allocation samples this thread dropped (ring full, live table
+  // full), carried into its next recorded one so that totals stay unbiased. Owner thread only.
+  uint64_t dropped_alloc_bytes = 0;
 
   // Owned by the drain thread: which aggregated thread record this slot feeds.
   uint32_t drain_generation = 0;
