@@ -30,9 +30,11 @@ def lines_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("memory")
     truth = work / "truth.json"
     out = work / "p.json"
-    # 32 KiB: ~900 samples for the small-object line, so its 10 % bound is ~3 standard errors.
+    # 8 KiB: ~3 500 samples for the small-object line (standard error ~1.7 %). At 32 KiB the
+    # 10 % bound was ~3 standard errors, and the line reads ~4 % low (measured, not yet
+    # explained), so one CI run in ~6 failed it.
     proc = subprocess.run([*pyrometer_command(), "run", "-q", "-o", str(work / "p"), "--json", str(out),
-                           "--memory-interval", "32768", str(PROGRAMS / "memory_lines.py"), str(truth)],
+                           "--memory-interval", "8192", str(PROGRAMS / "memory_lines.py"), str(truth)],
                           capture_output=True, timeout=300, cwd=work)
     assert proc.returncode == 0, proc.stderr.decode()
     return ProfiledRun(proc, json.loads(out.read_text()), work / "p"), json.loads(truth.read_text())
@@ -42,7 +44,7 @@ def test_memory_section_has_the_heap_peak_and_a_bounded_timeline(lines_run):
     run, _ = lines_run
     memory = run.data["memory"]
     assert memory is not None
-    assert memory["sample_interval_bytes"] == 32768
+    assert memory["sample_interval_bytes"] == 8192
     # Everything kept (~310 MiB plus the interpreter and numpy) plus the 300 MiB at the peak.
     assert 600 * MIB <= memory["peak_bytes"] <= 900 * MIB, memory["peak_bytes"] / MIB
     timeline = memory["timeline"]
