@@ -163,7 +163,6 @@ def test_no_memory_flag_tracks_nothing(run_profiled):
 
 def test_c_allocation_patterns_behave_and_are_counted(run_profiled, tmp_path):
     import subprocess
-    import sys
 
     from conftest import run_plain
 
