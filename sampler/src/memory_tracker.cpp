@@ -157,7 +157,7 @@ void MemoryTracker::on_sample(void* ptr, size_t size, size_t mean, uintptr_t cal
       dropped_allocations_.fetch_add(1, std::memory_order_relaxed);
       // Its bytes ride on this thread's next recorded sample: a loop that outruns the drain
       // would otherwise lose a share of its allocations and read low.
-      slot->dropped_alloc_bytes += static_cast<uint64_t>(allocation_weight(size, mean));
+      slot->dropped_alloc_bytes += static_cast<uint64_t>(std::llround(allocation_weight(size, mean)));
       if (!s) wake_drain();
     } else {
       filter_increment(reinterpret_cast<uintptr_t>(ptr));
